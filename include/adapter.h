@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * adapter.h - the destination interface: one struct pxd_adapter per
+ * destination type (adapters/<type>.c), and the registry that finds one by
+ * its config name. An adapter turns a batch of canonical events into one
+ * outbound request (or a local write) and classifies the outcome per event.
+ * Adapters keep no global state; a struct pxd_dest belongs to exactly one
+ * dispatcher thread, which alone calls its hooks.
+ */
+#ifndef PXD_ADAPTER_H
+#define PXD_ADAPTER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+enum pxd_delivery {
+	PXD_DELIVERY_OK = 0,	/* delivered (or a platform dedup hit) */
+	PXD_DELIVERY_RETRY,	/* try again after <retry_after_ms> or backoff */
+	PXD_DELIVERY_PERMANENT, /* dead-letter with <reason> */
+};
+
+/* Outcome of one event of a batch. */
+struct pxd_outcome {
+	enum pxd_delivery delivery;
+	uint32_t retry_after_ms; /* 0: use the backoff schedule */
+	char reason[192];	 /* platform's reason for RETRY/PERMANENT; never secrets */
+};
+
+/*
+ * One event of a batch: the canonical JSON line as journaled (no newline),
+ * and, for adapters that build platform payloads, the parsed form. The
+ * dispatcher owns both; adapters only read them.
+ */
+struct pxd_batch_item {
+	const char *line;
+	size_t len;
+	json_t *ev; /* parsed canonical event; NULL for local sinks */
+};
+
+struct pxd_batch {
+	struct pxd_batch_item *items;
+	size_t n;
+};
+
+/* A growable byte buffer for request bodies (malloc-backed; dispatcher side). */
+struct pxd_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+};
+
+#define PXD_REQ_MAX_HEADERS 8
+
+/* An outbound HTTP request an adapter builds. */
+struct pxd_request {
+	char url[2048];
+	char headers[PXD_REQ_MAX_HEADERS][512]; /* "Name: value" */
+	size_t nheaders;
+	struct pxd_buf body; /* owned by the caller; the adapter appends */
+};
+
+/* What came back from the platform. */
+struct pxd_response {
+	long status;	      /* 0: transport error (see <transport_error>) */
+	const char *body;     /* may be NULL */
+	size_t len;
+	uint32_t retry_after_ms; /* from Retry-After, 0 when absent */
+	const char *transport_error; /* curl's message when status is 0 */
+};
+
+struct pxd_dest;
+
+enum pxd_adapter_flags {
+	PXD_ADAPTER_AD = 1u << 0,    /* an ad platform: consent-gated */
+	PXD_ADAPTER_LOCAL = 1u << 1, /* writes locally (write_local), no HTTP */
+};
+
+struct pxd_adapter {
+	const char *type; /* the value of `type =` in [destination "NAME"] */
+	uint32_t max_events;
+	uint32_t max_bytes;
+	unsigned flags;
+
+	/* Validates the destination's extra keys (pxd_conf_dest_get) and sets
+	 * <dest>->priv. Returns 0 or -EINVAL with <err> as "file:line: key: why". */
+	int (*init)(struct pxd_dest *dest, const char *conf_path, char *err, size_t errlen);
+	/* Frees <dest>->priv. Accepts a dest whose init failed. */
+	void (*fini)(struct pxd_dest *dest);
+
+	/* HTTP adapters: checks one event against the platform's rules before it
+	 * is batched. Returns PXD_DELIVERY_OK or PERMANENT with <reason>. May be NULL. */
+	enum pxd_delivery (*validate)(struct pxd_dest *dest, const json_t *ev, char *reason,
+				      size_t reason_len);
+	/* HTTP adapters: builds the request for <b>. Returns 0 or -errno. */
+	int (*build)(struct pxd_dest *dest, const struct pxd_batch *b, struct pxd_request *req);
+	/* HTTP adapters: fills <out>[i] for each item of <b> from <resp>. */
+	void (*classify)(struct pxd_dest *dest, const struct pxd_batch *b,
+			 const struct pxd_response *resp, struct pxd_outcome *out);
+
+	/* Local sinks: writes <b>, fills <out>. Returns 0 or -errno (all RETRY). */
+	int (*write_local)(struct pxd_dest *dest, const struct pxd_batch *b,
+			   struct pxd_outcome *out);
+	/* Local sinks: makes what was written durable (fsync). May be NULL. */
+	int (*sync)(struct pxd_dest *dest);
+	/* Local sinks: reopens files after log rotation (SIGHUP). May be NULL. */
+	int (*reopen)(struct pxd_dest *dest);
+};
+
+/* A configured destination, owned by one dispatcher thread. */
+struct pxd_dest {
+	const struct pxd_conf_dest *conf;
+	const struct pxd_adapter *adapter;
+	const char *data_dir;
+	unsigned index; /* position in the config, for metrics and watermarks */
+	void *priv;
+};
+
+/* Returns the adapter registered for <type>, or NULL. Any thread. */
+const struct pxd_adapter *pxd_adapter_find(const char *type);
+
+/* Writes the registered type names, comma-separated, to <out> (for errors). */
+void pxd_adapter_types(char *out, size_t outlen);
+
+/* Returns true when <dest> takes events named <event> (its `events =` filter). */
+bool pxd_dest_wants(const struct pxd_dest *dest, const char *event, size_t len);
+
+/* Appends <n> bytes to <b>, growing it. Returns 0 or -ENOMEM. */
+int pxd_buf_append(struct pxd_buf *b, const void *p, size_t n);
+/* Releases <b>'s memory and empties it. */
+void pxd_buf_free(struct pxd_buf *b);
+
+/* The adapters compiled in (adapters/<type>.c); adapters/adapter.c lists them. */
+extern const struct pxd_adapter pxd_adapter_jsonl;
+
+#endif
