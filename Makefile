@@ -38,7 +38,11 @@ endif
 PROG_MAINS := daemon/main.c daemon/pixelctl.c $(wildcard adapters/mock_platform.c) \
 	      $(wildcard bench/*.c)
 LIB_SRCS   := $(filter-out $(PROG_MAINS),$(wildcard daemon/*.c adapters/*.c))
-LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
+# Data files (bot patterns, mail-proxy ranges) are embedded in the binaries:
+# daemon/data/NAME.txt becomes the NUL-terminated array pxd_data_NAME[].
+DATA_SRCS  := $(wildcard daemon/data/*.txt)
+DATA_OBJS  := $(DATA_SRCS:daemon/data/%.txt=$(OBJDIR)/data/%.o)
+LIB_OBJS   := $(LIB_SRCS:%.c=$(OBJDIR)/%.o) $(DATA_OBJS)
 LIB        := $(OBJDIR)/libpxd.a
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
@@ -93,6 +97,13 @@ $(OBJDIR)/%.o: %.c $(OBJDIR)/.flags | $(BPF_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OBJDIR)/data/%.o: daemon/data/%.txt
+	$(call msg,DATA,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '%s\n' '.section .rodata' '.global pxd_data_$*' 'pxd_data_$*:' \
+		'.incbin "$<"' '.byte 0' '.section .note.GNU-stack,"",@progbits' | \
+		$(CC) -c -x assembler -o $@ -
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)

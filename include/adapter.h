@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "conf.h"
 
 enum pxd_delivery {
@@ -36,7 +37,7 @@ struct pxd_outcome {
  * dispatcher owns both; adapters only read them.
  */
 struct pxd_batch_item {
-	const char *line;
+	const char *line; /* line[len] is '\n' */
 	size_t len;
 	json_t *ev; /* parsed canonical event; NULL for local sinks */
 };
@@ -44,13 +45,6 @@ struct pxd_batch_item {
 struct pxd_batch {
 	struct pxd_batch_item *items;
 	size_t n;
-};
-
-/* A growable byte buffer for request bodies (malloc-backed; dispatcher side). */
-struct pxd_buf {
-	char *p;
-	size_t len;
-	size_t cap;
 };
 
 #define PXD_REQ_MAX_HEADERS 8
@@ -127,11 +121,6 @@ void pxd_adapter_types(char *out, size_t outlen);
 
 /* Returns true when <dest> takes events named <event> (its `events =` filter). */
 bool pxd_dest_wants(const struct pxd_dest *dest, const char *event, size_t len);
-
-/* Appends <n> bytes to <b>, growing it. Returns 0 or -ENOMEM. */
-int pxd_buf_append(struct pxd_buf *b, const void *p, size_t n);
-/* Releases <b>'s memory and empties it. */
-void pxd_buf_free(struct pxd_buf *b);
 
 /* The adapters compiled in (adapters/<type>.c); adapters/adapter.c lists them. */
 extern const struct pxd_adapter pxd_adapter_jsonl;

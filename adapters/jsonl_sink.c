@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The JSONL file sink: one canonical event per line, appended in batches,
+ * fsync'd on the dispatcher's timer and at shutdown, reopened on SIGHUP so
+ * logrotate can move the file away.
+ *
+ * Keys: path (default events.jsonl; relative to server.data_dir).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "adapter.h"
+#include "buf.h"
+#include "log.h"
+
+struct jsonl {
+	char path[PATH_MAX];
+	int fd;
+	struct pxd_buf out;
+};
+
+static int open_file(struct jsonl *j)
+{
+	int fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return -errno;
+	j->fd = fd;
+	return 0;
+}
+
+static int jsonl_init(struct pxd_dest *dest, const char *conf_path, char *err, size_t errlen)
+{
+	const char *path = pxd_conf_dest_get(dest->conf, "path", NULL);
+	struct jsonl *j;
+	char *dir;
+	int rc;
+
+	for (size_t i = 0; i < dest->conf->nkv; i++) {
+		if (strcmp(dest->conf->kv[i].key, "path") != 0) {
+			snprintf(err, errlen, "%s:%d: destination \"%s\": unknown key \"%s\" for type "
+					      "jsonl; the only key is path",
+				 conf_path, dest->conf->kv[i].line, dest->conf->name,
+				 dest->conf->kv[i].key);
+			return -EINVAL;
+		}
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->fd = -1;
+	dest->priv = j;
+	if (!path || !*path)
+		path = "events.jsonl";
+	if ((size_t)snprintf(j->path, sizeof(j->path), "%s%s%s", path[0] == '/' ? "" : dest->data_dir,
+			     path[0] == '/' ? "" : "/", path) >= sizeof(j->path)) {
+		snprintf(err, errlen, "destination \"%s\": path too long", dest->conf->name);
+		return -ENAMETOOLONG;
+	}
+	/* The file itself is opened at the first write, so --check-config
+	 * creates nothing; a directory that exists must be writable now. */
+	dir = strrchr(j->path, '/');
+	*dir = '\0';
+	rc = access(j->path, F_OK) == 0 && access(j->path, W_OK) ? -errno : 0;
+	if (rc)
+		snprintf(err, errlen, "destination \"%s\": directory %s is not writable: %s; fix "
+				      "its permissions or change path",
+			 dest->conf->name, j->path, strerror(-rc));
+	*dir = '/';
+	return rc;
+}
+
+static void jsonl_fini(struct pxd_dest *dest)
+{
+	struct jsonl *j = dest->priv;
+
+	if (!j)
+		return;
+	if (j->fd >= 0) {
+		fsync(j->fd);
+		close(j->fd);
+	}
+	pxd_buf_free(&j->out);
+	free(j);
+	dest->priv = NULL;
+}
+
+/*
+ * One write(2) per batch. O_APPEND makes each write land at the end even
+ * with several dispatchers on the same file; a short write (disk full) is
+ * continued, and on failure the events not fully written are left for retry
+ * — a line cut short by ENOSPC can be repeated whole, never half.
+ */
+static int jsonl_write(struct pxd_dest *dest, const struct pxd_batch *b, struct pxd_outcome *out)
+{
+	struct jsonl *j = dest->priv;
+	size_t off = 0;
+	size_t done = 0;
+	int rc = 0;
+
+	j->out.len = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (pxd_buf_append(&j->out, b->items[i].line, b->items[i].len + 1))
+			return -ENOMEM;
+	if (j->fd < 0 && (rc = open_file(j)))
+		return rc;
+	while (off < j->out.len) {
+		ssize_t n = write(j->fd, j->out.p + off, j->out.len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		done += b->items[i].len + 1;
+		out[i].delivery = done <= off ? PXD_DELIVERY_OK : PXD_DELIVERY_RETRY;
+	}
+	if (rc && off) {
+		/* Cut the partial line so the retry appends whole lines. */
+		size_t whole = 0;
+
+		for (size_t i = 0; i < b->n && whole + b->items[i].len + 1 <= off; i++)
+			whole += b->items[i].len + 1;
+		if (whole < off) {
+			off_t end = lseek(j->fd, 0, SEEK_END);
+
+			if (end >= 0 && ftruncate(j->fd, end - (off_t)(off - whole)))
+				pxd_log_warn("jsonl", "%s: cannot cut a partial line: %s", j->path,
+					     strerror(errno));
+		}
+	}
+	return rc;
+}
+
+static int jsonl_sync(struct pxd_dest *dest)
+{
+	struct jsonl *j = dest->priv;
+
+	if (j->fd < 0)
+		return 0;
+	return fdatasync(j->fd) ? -errno : 0;
+}
+
+static int jsonl_reopen(struct pxd_dest *dest)
+{
+	struct jsonl *j = dest->priv;
+	int old = j->fd;
+	int rc;
+
+	rc = open_file(j);
+	if (rc) {
+		j->fd = old;
+		return rc;
+	}
+	if (old >= 0) {
+		fdatasync(old);
+		close(old);
+	}
+	return 0;
+}
+
+const struct pxd_adapter pxd_adapter_jsonl = {
+	.type = "jsonl",
+	.max_events = 4096,
+	.max_bytes = 4u << 20,
+	.flags = PXD_ADAPTER_LOCAL,
+	.init = jsonl_init,
+	.fini = jsonl_fini,
+	.write_local = jsonl_write,
+	.sync = jsonl_sync,
+	.reopen = jsonl_reopen,
+};

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Admin listener: GET /metrics (Prometheus text) and GET /admin/status (JSON
+ * for pixelctl). Cold path: these allocate their answer.
+ */
+#include "buf.h"
+#include "dispatcher.h"
+#include "router.h"
+
+static void render_handoff(const struct pxd_daemon *d, struct pxd_buf *out)
+{
+	pxd_buf_printf(out, "# HELP pixeld_handoff_ring_occupancy Events waiting in the rings "
+			    "to each dispatcher shard.\n"
+			    "# TYPE pixeld_handoff_ring_occupancy gauge\n");
+	for (unsigned s = 0; s < d->ndisp; s++)
+		pxd_buf_printf(out, "pixeld_handoff_ring_occupancy{shard=\"%u\"} %zu\n", s,
+			       pxd_handoff_backlog(d->handoff, s));
+	pxd_buf_printf(out,
+		       "# HELP pixeld_handoff_ring_capacity Slots of each (ingest, shard) ring.\n"
+		       "# TYPE pixeld_handoff_ring_capacity gauge\n"
+		       "pixeld_handoff_ring_capacity %u\n",
+		       pxd_handoff_capacity(d->handoff));
+}
+
+static void render_backlog(const struct pxd_daemon *d, int64_t now_ms, struct pxd_buf *out)
+{
+	pxd_buf_puts(out, "# HELP pixeld_destination_oldest_pending_seconds Age of the oldest "
+			  "event not yet delivered, by destination.\n"
+			  "# TYPE pixeld_destination_oldest_pending_seconds gauge\n");
+	for (unsigned i = 0; i < d->metrics.ndests; i++) {
+		struct pxd_metrics_dest t;
+
+		pxd_metrics_dest_totals(&d->metrics, i, &t);
+		pxd_buf_printf(out, "pixeld_destination_oldest_pending_seconds{destination=\"%s\"} %.3f\n",
+			       d->metrics.dest_names[i],
+			       t.oldest_pending_ms ? (double)(now_ms - t.oldest_pending_ms) / 1000.0 : 0.0);
+	}
+}
+
+void pxd_ep_metrics(struct pxd_reqctx *rc)
+{
+	const struct pxd_daemon *d = rc->ing->d;
+	struct pxd_buf out = { 0 };
+
+	pxd_metrics_render(&d->metrics, &out);
+	render_handoff(d, &out);
+	render_backlog(d, rc->ing->now_ms, &out);
+	pxd_buf_printf(&out,
+		       "# HELP pixeld_uptime_seconds Seconds since pixeld started.\n"
+		       "# TYPE pixeld_uptime_seconds gauge\npixeld_uptime_seconds %ld\n"
+		       "# HELP pixeld_build_info Version of the running binary.\n"
+		       "# TYPE pixeld_build_info gauge\npixeld_build_info{version=\"%s\"} 1\n",
+		       (long)((rc->ing->now_ms - d->started_ms) / 1000), d->version);
+	if (out.p)
+		pxd_reply_body(rc, 200, "text/plain; version=0.0.4", out.p, out.len, NULL);
+	else
+		pxd_reply_refusal(rc, PXD_REFUSAL_INTERNAL, "out of memory rendering metrics");
+	pxd_buf_free(&out);
+}
+
+void pxd_ep_admin_status(struct pxd_reqctx *rc)
+{
+	const struct pxd_daemon *d = rc->ing->d;
+	struct pxd_metrics_totals t;
+	struct pxd_buf out = { 0 };
+
+	pxd_metrics_totals(&d->metrics, &t);
+	pxd_buf_printf(&out,
+		       "{\"version\":\"%s\",\"uptime_s\":%ld,\"ingest_threads\":%u,"
+		       "\"dispatchers\":%u,\"connections\":%lu,\"requests\":%lu,"
+		       "\"events_accepted\":%lu,\"events_rejected\":%lu,\"destinations\":[",
+		       d->version, (long)((rc->ing->now_ms - d->started_ms) / 1000), d->ningest,
+		       d->ndisp, t.conn_open, t.requests, t.events_accepted, t.events_rejected);
+	for (unsigned i = 0; i < d->metrics.ndests; i++) {
+		struct pxd_metrics_dest dt;
+
+		pxd_metrics_dest_totals(&d->metrics, i, &dt);
+		pxd_buf_printf(&out,
+			       "%s{\"name\":\"%s\",\"type\":\"%s\",\"delivered\":%lu,\"failed\":%lu,"
+			       "\"retried\":%lu,\"backlog\":%zu,\"oldest_pending_ms\":%ld}",
+			       i ? "," : "", d->metrics.dest_names[i], d->conf->dests[i].type,
+			       dt.events_delivered, dt.events_failed, dt.events_retried,
+			       pxd_dispatcher_backlog(d, i),
+			       (long)(dt.oldest_pending_ms ? rc->ing->now_ms - dt.oldest_pending_ms : 0));
+	}
+	pxd_buf_puts(&out, "]}");
+	if (out.p)
+		pxd_reply_body(rc, 200, "application/json", out.p, out.len, NULL);
+	else
+		pxd_reply_refusal(rc, PXD_REFUSAL_INTERNAL, "out of memory rendering status");
+	pxd_buf_free(&out);
+}

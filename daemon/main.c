@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pixeld: loads the configuration, opens the listeners, starts the
+ * dispatcher shards and the ingest threads, then turns signals into state:
+ * SIGHUP reopens sink files, SIGTERM/SIGINT drain and stop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "dispatcher.h"
+#include "ingest.h"
+#include "listener.h"
+#include "log.h"
+#include "version.h"
+
+static const char usage[] =
+	"usage: pixeld [-c FILE] [--listen ADDR:PORT] [--admin ADDR:PORT] [--data-dir DIR]\n"
+	"              [--check-config] [--version] [--help]\n"
+	"\n"
+	"  -c, --config FILE   configuration file (INI); without it the embedded default:\n"
+	"                      public 127.0.0.1:8080, admin 127.0.0.1:9180,\n"
+	"                      data dir ./var/pixeld, events to <data dir>/events.jsonl\n"
+	"      --listen A:P    public listener (overrides server.listen)\n"
+	"      --admin A:P     admin listener (overrides server.admin_listen)\n"
+	"      --data-dir DIR  data directory (overrides server.data_dir)\n"
+	"      --check-config  validate the configuration, print the result, exit 0 or 1\n"
+	"      --version       print the version\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"Signals: SIGTERM/SIGINT drain and exit, SIGHUP reopens sink files.\n";
+
+struct args {
+	const char *config;
+	struct pxd_conf_overrides ov;
+	int check;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	enum { OPT_LISTEN = 256, OPT_ADMIN, OPT_DATA_DIR, OPT_CHECK, OPT_VERSION };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "admin", required_argument, NULL, OPT_ADMIN },
+		{ "data-dir", required_argument, NULL, OPT_DATA_DIR },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case OPT_LISTEN:
+			a->ov.listen = optarg;
+			break;
+		case OPT_ADMIN:
+			a->ov.admin_listen = optarg;
+			break;
+		case OPT_DATA_DIR:
+			a->ov.data_dir = optarg;
+			break;
+		case OPT_CHECK:
+			a->check = 1;
+			break;
+		case OPT_VERSION:
+			printf("pixeld %s\n", PXD_VERSION);
+			exit(0);
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pixeld: unexpected argument \"%s\"\n%s", argv[optind], usage);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* mkdir -p for the data directory. */
+static int make_dirs(const char *path)
+{
+	char tmp[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, path, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+struct runtime {
+	struct pxd_conf conf;
+	struct pxd_daemon d;
+	const char **dest_names;
+	int *public_fds;
+	int admin_fd;
+};
+
+static void runtime_fini(struct runtime *rt)
+{
+	for (unsigned i = 0; rt->d.ingest && i < rt->d.ningest; i++)
+		pxd_ingest_fini(&rt->d.ingest[i]);
+	for (unsigned i = 0; rt->d.disp && i < rt->d.ndisp; i++)
+		pxd_dispatcher_fini(&rt->d.disp[i]);
+	for (unsigned i = 0; rt->public_fds && i < rt->d.ningest; i++)
+		if (rt->public_fds[i] >= 0)
+			close(rt->public_fds[i]);
+	if (rt->admin_fd >= 0)
+		close(rt->admin_fd);
+	pxd_handoff_destroy(rt->d.handoff);
+	pxd_metrics_fini(&rt->d.metrics);
+	free(rt->d.ingest);
+	free(rt->d.disp);
+	free(rt->d.disp_heartbeat_ms);
+	free(rt->public_fds);
+	free(rt->dest_names);
+}
+
+/* Everything that can fail before a thread starts; <err> says what to fix. */
+static int runtime_init(struct runtime *rt, char *err, size_t errlen)
+{
+	struct pxd_conf *conf = &rt->conf;
+	struct pxd_daemon *d = &rt->d;
+	int rc;
+
+	d->conf = conf;
+	d->ningest = pxd_conf_threads(conf);
+	d->ndisp = conf->dispatchers;
+	d->started_ms = pxd_now_ms();
+	snprintf(d->version, sizeof(d->version), "%s", PXD_VERSION);
+	rt->dest_names = calloc(conf->ndests + 1, sizeof(*rt->dest_names));
+	d->ingest = calloc(d->ningest, sizeof(*d->ingest));
+	d->disp = calloc(d->ndisp, sizeof(*d->disp));
+	d->disp_heartbeat_ms = calloc(d->ndisp, sizeof(*d->disp_heartbeat_ms));
+	rt->public_fds = calloc(d->ningest, sizeof(*rt->public_fds));
+	if (!rt->dest_names || !d->ingest || !d->disp || !d->disp_heartbeat_ms || !rt->public_fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < conf->ndests; i++)
+		rt->dest_names[i] = conf->dests[i].name;
+
+	rc = make_dirs(conf->data_dir);
+	if (rc) {
+		snprintf(err, errlen, "cannot create data directory %s: %s; create it or set "
+				      "--data-dir",
+			 conf->data_dir, strerror(-rc));
+		return rc;
+	}
+	rc = pxd_metrics_init(&d->metrics, d->ningest, d->ndisp, (unsigned)conf->ndests,
+			      rt->dest_names);
+	if (rc)
+		return rc;
+	d->metrics.started_ms = d->started_ms;
+	rc = pxd_handoff_create(d->ningest, d->ndisp, conf->ring_size, &d->handoff);
+	if (rc) {
+		snprintf(err, errlen, "cannot allocate hand-off rings: %s", strerror(-rc));
+		return rc;
+	}
+	for (unsigned i = 0; i < d->ndisp; i++) {
+		rc = pxd_dispatcher_init(&d->disp[i], d, i, err, errlen);
+		if (rc)
+			return rc;
+		d->disp_heartbeat_ms[i] = pxd_mono_ms();
+	}
+	rc = pxd_listener_open(&conf->listen, d->ningest, rt->public_fds, err, errlen);
+	if (rc)
+		return rc;
+	rc = pxd_listener_open(&conf->admin_listen, 1, &rt->admin_fd, err, errlen);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < d->ningest; i++) {
+		rc = pxd_ingest_init(&d->ingest[i], d, i, rt->public_fds[i], i == 0 ? rt->admin_fd : -1);
+		if (rc) {
+			snprintf(err, errlen, "ingest thread %u: %s", i, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Waits for dispatcher <t> up to <deadline_ms> (monotonic). */
+static int join_until(pthread_t t, int64_t deadline_ms)
+{
+	struct timespec ts;
+	int64_t left = deadline_ms - pxd_mono_ms();
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (left < 0)
+		left = 0;
+	ts.tv_sec += left / 1000;
+	ts.tv_nsec += (left % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return pthread_timedjoin_np(t, NULL, &ts);
+}
+
+static int serve(struct runtime *rt, const sigset_t *sigs)
+{
+	struct pxd_daemon *d = &rt->d;
+	pthread_t *ingest_threads = calloc(d->ningest, sizeof(*ingest_threads));
+	int64_t deadline;
+	int sig;
+
+	if (!ingest_threads)
+		return -ENOMEM;
+	for (unsigned i = 0; i < d->ndisp; i++)
+		pthread_create(&d->disp[i].thread, NULL, pxd_dispatcher_run, &d->disp[i]);
+	for (unsigned i = 0; i < d->ningest; i++)
+		pthread_create(&ingest_threads[i], NULL, pxd_ingest_run, &d->ingest[i]);
+	pxd_log_info("main", "pixeld %s listening on %s (public), %s (admin); %u ingest threads, "
+			     "%u dispatchers, data in %s",
+		     PXD_VERSION, rt->conf.listen.text, rt->conf.admin_listen.text, d->ningest,
+		     d->ndisp, rt->conf.data_dir);
+
+	for (;;) {
+		if (sigwait(sigs, &sig))
+			continue;
+		if (sig == SIGHUP) {
+			__atomic_add_fetch(&d->reopen_gen, 1, __ATOMIC_RELEASE);
+			pxd_log_info("main", "SIGHUP: reopening sink files");
+			continue;
+		}
+		break;
+	}
+	pxd_log_info("main", "%s: draining (deadline %u ms)", strsignal(sig),
+		     rt->conf.shutdown_timeout_ms);
+	deadline = pxd_mono_ms() + rt->conf.shutdown_timeout_ms;
+	__atomic_store_n(&d->stop_ingest, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < d->ningest; i++)
+		pthread_join(ingest_threads[i], NULL);
+	free(ingest_threads);
+	/* No producer is left: the dispatchers can empty the rings for good. */
+	__atomic_store_n(&d->stop_dispatch, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < d->ndisp; i++) {
+		if (join_until(d->disp[i].thread, deadline + 1000)) {
+			__atomic_store_n(&d->stop_dispatch, 2, __ATOMIC_RELEASE);
+			pthread_join(d->disp[i].thread, NULL);
+		}
+	}
+	pxd_log_info("main", "stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct runtime rt;
+	char err[8192] = "";
+	struct args a;
+	sigset_t sigs;
+	enum pxd_log_level level;
+	int rc;
+
+	if (parse_args(argc, argv, &a))
+		return 2;
+	rc = pxd_conf_load(a.config, &a.ov, &rt.conf, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "pixeld: %s\n", err);
+		return 1;
+	}
+	if (a.check) {
+		for (size_t i = 0; i < rt.conf.ndests; i++) {
+			struct pxd_dest dest = { .conf = &rt.conf.dests[i],
+						 .data_dir = rt.conf.data_dir };
+
+			dest.adapter = pxd_adapter_find(dest.conf->type);
+			if (!dest.adapter) {
+				char types[256];
+
+				pxd_adapter_types(types, sizeof(types));
+				fprintf(stderr, "pixeld: %s:%d: destination \"%s\": unknown type "
+						"\"%s\"; use one of: %s\n",
+					rt.conf.path, dest.conf->line, dest.conf->name, dest.conf->type,
+					types);
+				return 1;
+			}
+			rc = dest.adapter->init(&dest, rt.conf.path, err, sizeof(err));
+			dest.adapter->fini(&dest);
+			if (rc) {
+				fprintf(stderr, "pixeld: %s\n", err);
+				return 1;
+			}
+		}
+		printf("pixeld: configuration %s is valid\n", rt.conf.path);
+		return 0;
+	}
+	if (!pxd_log_level_parse(rt.conf.log_level, &level))
+		pxd_log_set_level(level);
+
+	/* Signals go to the main thread only: every thread inherits this mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rt.admin_fd = -1;
+	rc = runtime_init(&rt, err, sizeof(err));
+	if (rc) {
+		pxd_log_err("main", "%s", err[0] ? err : strerror(-rc));
+		runtime_fini(&rt);
+		return 1;
+	}
+	rc = serve(&rt, &sigs);
+	runtime_fini(&rt);
+	return rc ? 1 : 0;
+}

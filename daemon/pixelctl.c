@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pixelctl: the operator's command line. It reads the same configuration as
+ * pixeld to find the admin listener (and the data directory), then runs one
+ * command.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin_client.h"
+#include "conf.h"
+#include "version.h"
+
+static const char usage[] =
+	"usage: pixelctl [-c FILE] COMMAND [ARGS]\n"
+	"\n"
+	"  -c FILE            pixeld's configuration (default: the embedded one)\n"
+	"\n"
+	"Commands:\n"
+	"  status [--json]    uptime, connections, events accepted/rejected, backlog per\n"
+	"                     destination of the running pixeld\n"
+	"  version            print the version\n"
+	"  help               this text\n";
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv, const struct pxd_conf *conf);
+	bool needs_conf;
+};
+
+static int print_status(json_t *st)
+{
+	json_t *dests = json_object_get(st, "destinations");
+	size_t i;
+	json_t *dst;
+
+	printf("pixeld %s, up %llds, %lld ingest threads, %lld dispatchers\n",
+	       json_string_value(json_object_get(st, "version")),
+	       json_integer_value(json_object_get(st, "uptime_s")),
+	       json_integer_value(json_object_get(st, "ingest_threads")),
+	       json_integer_value(json_object_get(st, "dispatchers")));
+	printf("connections %lld, requests %lld, events accepted %lld, rejected %lld\n",
+	       json_integer_value(json_object_get(st, "connections")),
+	       json_integer_value(json_object_get(st, "requests")),
+	       json_integer_value(json_object_get(st, "events_accepted")),
+	       json_integer_value(json_object_get(st, "events_rejected")));
+	printf("%-20s %-10s %12s %10s %10s %12s\n", "DESTINATION", "TYPE", "DELIVERED", "FAILED",
+	       "BACKLOG", "OLDEST(ms)");
+	json_array_foreach(dests, i, dst)
+	{
+		printf("%-20s %-10s %12lld %10lld %10lld %12lld\n",
+		       json_string_value(json_object_get(dst, "name")),
+		       json_string_value(json_object_get(dst, "type")),
+		       json_integer_value(json_object_get(dst, "delivered")),
+		       json_integer_value(json_object_get(dst, "failed")),
+		       json_integer_value(json_object_get(dst, "backlog")),
+		       json_integer_value(json_object_get(dst, "oldest_pending_ms")));
+	}
+	return 0;
+}
+
+static int cmd_status(int argc, char **argv, const struct pxd_conf *conf)
+{
+	bool as_json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	struct pxd_buf out = { 0 };
+	json_error_t jerr;
+	char err[512];
+	long status = 0;
+	json_t *st;
+	int rc;
+
+	rc = pxd_admin_request(conf, "GET", "/admin/status", NULL, 0, &out, &status, err,
+			       sizeof(err));
+	if (rc) {
+		fprintf(stderr, "pixelctl: %s\n", err);
+		return 1;
+	}
+	if (status != 200) {
+		fprintf(stderr, "pixelctl: status: HTTP %ld: %.*s\n", status, (int)out.len,
+			out.p ? out.p : "");
+		pxd_buf_free(&out);
+		return 1;
+	}
+	if (as_json) {
+		printf("%.*s\n", (int)out.len, out.p);
+		pxd_buf_free(&out);
+		return 0;
+	}
+	st = json_loadb(out.p, out.len, 0, &jerr);
+	pxd_buf_free(&out);
+	if (!st) {
+		fprintf(stderr, "pixelctl: status: unreadable answer: %s\n", jerr.text);
+		return 1;
+	}
+	rc = print_status(st);
+	json_decref(st);
+	return rc;
+}
+
+static int cmd_version(int argc, char **argv, const struct pxd_conf *conf)
+{
+	(void)argc;
+	(void)argv;
+	(void)conf;
+	printf("pixelctl %s\n", PXD_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv, const struct pxd_conf *conf)
+{
+	(void)argc;
+	(void)argv;
+	(void)conf;
+	fputs(usage, stdout);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "status", cmd_status, true },
+	{ "version", cmd_version, false },
+	{ "help", cmd_help, false },
+	{ "--help", cmd_help, false },
+	{ "-h", cmd_help, false },
+};
+
+int main(int argc, char **argv)
+{
+	static struct pxd_conf conf;
+	const char *config = NULL;
+	char err[1024];
+	int i = 1;
+
+	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+		config = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		if (strcmp(commands[k].name, argv[i]) != 0)
+			continue;
+		if (commands[k].needs_conf && pxd_conf_load(config, NULL, &conf, err, sizeof(err))) {
+			fprintf(stderr, "pixelctl: %s\n", err);
+			return 1;
+		}
+		return commands[k].run(argc - i, argv + i, &conf);
+	}
+	fprintf(stderr, "pixelctl: unknown command \"%s\"\n%s", argv[i], usage);
+	return 2;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.h - what every thread of one pixeld process shares: the loaded
+ * configuration, the counters, the hand-off rings and the stop/reopen
+ * signals from the main thread. Written by the main thread before the
+ * threads start, then read-only except for the atomics marked below.
+ */
+#ifndef PXD_DAEMON_H
+#define PXD_DAEMON_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "handoff.h"
+#include "metrics.h"
+
+struct pxd_ingest;
+struct pxd_dispatcher;
+
+struct pxd_daemon {
+	const struct pxd_conf *conf;
+	struct pxd_metrics metrics;
+	struct pxd_handoff *handoff;
+	struct pxd_ingest *ingest;
+	unsigned ningest;
+	struct pxd_dispatcher *disp;
+	unsigned ndisp;
+	int64_t started_ms;
+	char version[32];
+
+	/* Atomics: set by the main thread, polled by the others. */
+	int stop_ingest;   /* SIGTERM: stop accepting, finish requests, exit */
+	int stop_dispatch; /* after ingest has stopped: drain the rings, flush, exit */
+	unsigned reopen_gen; /* SIGHUP: sinks reopen their files when it changes */
+	int64_t *disp_heartbeat_ms; /* per dispatcher: last loop pass, for /health/ready */
+};
+
+/* Returns wall-clock Unix milliseconds (vDSO, no syscall). */
+int64_t pxd_now_ms(void);
+
+/* Returns monotonic milliseconds (vDSO, no syscall). */
+int64_t pxd_mono_ms(void);
+
+#endif

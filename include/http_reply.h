@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http_reply.h - the answers: composed from static pieces (status line, the
+ * cached Date header, fixed headers, the 43-byte GIF) into the connection's
+ * output buffer, honouring HEAD, keep-alive and CORS. Also the request
+ * context endpoints get. Ingest thread only.
+ */
+#ifndef PXD_HTTP_REPLY_H
+#define PXD_HTTP_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conn.h"
+#include "http_parse.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "refusal.h"
+#include "strview.h"
+
+/* One request being answered. */
+struct pxd_reqctx {
+	struct pxd_ingest *ing;
+	struct pxd_conn *conn;
+	const struct pxd_http_req *req;
+	enum pxd_endpoint ep;
+	bool head;		  /* HEAD: headers only */
+	bool close;		  /* the connection closes after this answer */
+	struct pxd_sv cors_origin; /* echoed in Access-Control-Allow-Origin when set */
+	const char *allow;	  /* methods of the matched path, for 405 */
+	unsigned status;	  /* set by the reply functions */
+};
+
+/* The 43-byte transparent GIF every pixel answers with. */
+extern const unsigned char pxd_gif[43];
+
+/* 200 with the GIF; <cache_control> is the whole header value. */
+void pxd_reply_gif(struct pxd_reqctx *rc, const char *cache_control);
+
+/* A status with no body (204, or 200 for HEAD-like answers). */
+void pxd_reply_empty(struct pxd_reqctx *rc, unsigned status);
+
+/* A body with <content_type>; <extra_headers> is NULL or CRLF-terminated lines. */
+void pxd_reply_body(struct pxd_reqctx *rc, unsigned status, const char *content_type,
+		    const char *body, size_t len, const char *extra_headers);
+
+/* The table answer for <r>: JSON {"error","detail"}, Retry-After when the
+ * table says so, Allow for 405; <detail> overrides the table's detail. */
+void pxd_reply_refusal(struct pxd_reqctx *rc, enum pxd_refusal r, const char *detail);
+
+/* 204 answer to a CORS preflight that was allowed. */
+void pxd_reply_preflight(struct pxd_reqctx *rc);
+
+/* Refreshes the thread's cached Date header when the second changed. */
+void pxd_reply_update_date(struct pxd_ingest *ing);
+
+#endif

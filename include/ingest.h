@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ingest.h - one ingest thread: its io_uring, provided buffers, listening
+ * sockets, connections, scratch space and counters. The loop accepts, reads,
+ * parses, routes and answers; endpoints (daemon/ep_*.c) run inside it and may
+ * use the scratch space here. Everything in struct pxd_ingest belongs to its
+ * thread; only the metrics are read by others.
+ */
+#ifndef PXD_INGEST_H
+#define PXD_INGEST_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bufring.h"
+#include "conn.h"
+#include "daemon.h"
+#include "http_parse.h"
+#include "metrics.h"
+#include "uuid7.h"
+
+enum pxd_listener {
+	PXD_LISTENER_PUBLIC = 0,
+	PXD_LISTENER_ADMIN,
+	PXD_LISTENER_COUNT, /* number of listeners; keep last */
+};
+
+#define PXD_EVENT_LINE_MAX 16384 /* one canonical event line, serialized */
+
+struct pxd_ingest {
+	unsigned id;
+	struct pxd_daemon *d;
+	struct pxd_metrics_ingest *m;
+	struct io_uring ring;
+	struct pxd_bufring br;
+	struct pxd_conn_table conns;
+	int listen_fd[PXD_LISTENER_COUNT]; /* -1 when absent */
+	bool accept_armed[PXD_LISTENER_COUNT];
+	bool stopping;
+	int64_t stop_deadline_ms;
+
+	int64_t now_ms;	 /* wall clock, refreshed once per loop pass */
+	int64_t mono_ms; /* monotonic, for timers */
+	int64_t date_sec;
+	char date_hdr[48]; /* "Date: <IMF-fixdate>\r\n", refreshed once a second */
+
+	/* Scratch for the request being handled; never outlives it. */
+	struct pxd_http_req req;
+	char *body_scratch;  /* PXD_HTTP_MAX_BODY: decoded chunked bodies */
+	char *query_scratch; /* PXD_HTTP_MAX_URI: percent-decoded query */
+	char *line_scratch;  /* PXD_EVENT_LINE_MAX: the serialized event */
+	char *json_scratch;  /* PXD_HTTP_MAX_BODY: re-serialized props */
+	struct pxd_uuid7 uuid;
+};
+
+/* Sets up thread <id>'s ring, buffers and connection slots around the given
+ * listening sockets (admin_fd may be -1). Returns 0 or -errno. */
+int pxd_ingest_init(struct pxd_ingest *ing, struct pxd_daemon *d, unsigned id, int listen_fd,
+		    int admin_fd);
+
+/* Runs the loop until the daemon's stop_ingest is set and every connection
+ * is finished (or the shutdown deadline passes). Thread entry. */
+void *pxd_ingest_run(void *ing);
+
+/* Releases what init took. Accepts a zeroed struct. */
+void pxd_ingest_fini(struct pxd_ingest *ing);
+
+/* Returns the peer address of <c> (looked up once per connection). */
+const struct sockaddr_storage *pxd_ingest_peer(struct pxd_ingest *ing, struct pxd_conn *c);
+
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metrics.h - counters and their Prometheus text exposition. Every counter
+ * has exactly one writer thread (an ingest thread or a dispatcher shard), so
+ * increments are plain relaxed stores, not locked adds; the admin endpoint
+ * sums them with relaxed loads. The registry is created before threads start.
+ */
+#ifndef PXD_METRICS_H
+#define PXD_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "refusal.h"
+
+struct pxd_buf;
+
+/* Endpoints as the metrics name them (label endpoint="..."). */
+enum pxd_endpoint {
+	PXD_EP_PIXEL_GIF = 0,
+	PXD_EP_PIXEL,
+	PXD_EP_BEACON,
+	PXD_EP_PREFLIGHT,
+	PXD_EP_EMAIL_OPEN,
+	PXD_EP_HEALTH,
+	PXD_EP_METRICS,
+	PXD_EP_ADMIN,
+	PXD_EP_UNKNOWN,
+	PXD_EP_COUNT, /* number of endpoints; keep last */
+};
+
+/* The statuses we answer, as small indexes for the request counters. */
+enum pxd_status_idx {
+	PXD_ST_200 = 0,
+	PXD_ST_204,
+	PXD_ST_400,
+	PXD_ST_401,
+	PXD_ST_403,
+	PXD_ST_404,
+	PXD_ST_405,
+	PXD_ST_408,
+	PXD_ST_411,
+	PXD_ST_413,
+	PXD_ST_414,
+	PXD_ST_415,
+	PXD_ST_429,
+	PXD_ST_431,
+	PXD_ST_500,
+	PXD_ST_501,
+	PXD_ST_503,
+	PXD_ST_COUNT, /* number of statuses; keep last */
+};
+
+/* One ingest thread's counters; written by that thread only. */
+struct pxd_metrics_ingest {
+	uint64_t requests[PXD_EP_COUNT][PXD_ST_COUNT];
+	uint64_t events_accepted[PXD_EP_COUNT];
+	uint64_t events_rejected[PXD_REFUSAL_COUNT];
+	uint64_t conn_open; /* gauge */
+	uint64_t conn_accepted;
+	uint64_t conn_refused; /* over server.max_connections */
+	uint64_t conn_timeouts; /* 408 */
+	uint64_t conn_idle_closed;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t recv_nobufs;
+	uint64_t ring_full;
+} pxd_cache_aligned;
+
+/* One destination on one dispatcher shard; written by that shard only. */
+struct pxd_metrics_dest {
+	uint64_t events_delivered;
+	uint64_t events_retried;
+	uint64_t events_failed;
+	uint64_t events_filtered; /* not for this destination (events = filter) */
+	uint64_t batches;
+	uint64_t write_errors;
+	uint64_t syncs;
+	uint64_t sync_errors;
+	uint64_t pending;	   /* gauge: events batched, not yet delivered */
+	int64_t oldest_pending_ms; /* gauge: received_ms of the oldest undelivered event, 0 = none */
+} pxd_cache_aligned;
+
+struct pxd_metrics {
+	unsigned ningest;
+	unsigned nshards;
+	unsigned ndests;
+	const char *const *dest_names; /* ndests entries */
+	struct pxd_metrics_ingest *ingest; /* ningest */
+	struct pxd_metrics_dest *dest;	    /* nshards * ndests, [shard][dest] */
+	int64_t started_ms;
+};
+
+/* Allocates zeroed counters. Returns 0 or -ENOMEM. */
+int pxd_metrics_init(struct pxd_metrics *m, unsigned ningest, unsigned nshards, unsigned ndests,
+		     const char *const *dest_names);
+void pxd_metrics_fini(struct pxd_metrics *m);
+
+/* Maps an HTTP status to its counter index (unknown statuses count as 500). */
+enum pxd_status_idx pxd_metrics_status_idx(unsigned status);
+
+/* Returns the endpoint's label. */
+const char *pxd_metrics_endpoint_name(enum pxd_endpoint ep);
+
+/* Totals over every ingest thread, for status and tests. */
+struct pxd_metrics_totals {
+	uint64_t requests;
+	uint64_t events_accepted;
+	uint64_t events_rejected;
+	uint64_t conn_open;
+};
+void pxd_metrics_totals(const struct pxd_metrics *m, struct pxd_metrics_totals *t);
+
+/* Totals of one destination over every shard. */
+void pxd_metrics_dest_totals(const struct pxd_metrics *m, unsigned dest, struct pxd_metrics_dest *t);
+
+/* Appends the ingest and destination counters in Prometheus text format to <out>. */
+int pxd_metrics_render(const struct pxd_metrics *m, struct pxd_buf *out);
+
+/* inline definitions */
+
+/* Single-writer increment: a relaxed load and store, no locked instruction. */
+static inline void pxd_stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t pxd_stat_get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+#endif
