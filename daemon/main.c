@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +95,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Each connection is a descriptor: lift the soft limit to the hard one. */
+static void raise_nofile(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < (rlim_t)want + 64)
+		pxd_log_warn("main", "open files limit %lu is below server.max_connections %u; raise "
+				     "it (ulimit -n, LimitNOFILE=) or lower max_connections",
+			     (unsigned long)rl.rlim_cur, want);
 }
 
 /* mkdir -p for the data directory. */
@@ -325,6 +341,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	raise_nofile(rt.conf.max_connections);
 	rt.admin_fd = -1;
 	rc = runtime_init(&rt, err, sizeof(err));
 	if (rc) {

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#include "client_ip.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+bool pxd_cidr_match(const struct pxd_conf_cidr *cidrs, size_t n, int family, const uint8_t *addr)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct pxd_conf_cidr *c = &cidrs[i];
+		unsigned full = c->prefix / 8;
+		unsigned rest = c->prefix % 8;
+
+		if (c->family != family || memcmp(c->addr, addr, full))
+			continue;
+		if (rest && ((c->addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest))))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* Parses one textual address; maps IPv4-mapped IPv6 to IPv4. */
+static bool parse_addr(struct pxd_sv s, int *family, uint8_t addr[16])
+{
+	char tmp[INET6_ADDRSTRLEN + 1];
+
+	while (s.n && (s.p[0] == ' ' || s.p[0] == '\t'))
+		s.p++, s.n--;
+	while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t'))
+		s.n--;
+	if (!s.n || s.n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, s.p, s.n);
+	tmp[s.n] = '\0';
+	if (inet_pton(AF_INET, tmp, addr) == 1) {
+		*family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, tmp, addr) == 1) {
+		*family = AF_INET6;
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr)) {
+			memmove(addr, addr + 12, 4);
+			*family = AF_INET;
+		}
+		return true;
+	}
+	return false;
+}
+
+static size_t format(int family, const uint8_t *addr, char *out)
+{
+	if (!inet_ntop(family, addr, out, PXD_CLIENT_IP_MAX)) {
+		out[0] = '\0';
+		return 0;
+	}
+	return strlen(out);
+}
+
+size_t pxd_client_ip(const struct pxd_conf *conf, const struct sockaddr_storage *peer,
+		     struct pxd_sv xff, char *out)
+{
+	uint8_t addr[16];
+	int family;
+
+	if (peer->ss_family == AF_INET) {
+		family = AF_INET;
+		memcpy(addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	} else if (peer->ss_family == AF_INET6) {
+		family = AF_INET6;
+		memcpy(addr, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr)) {
+			memmove(addr, addr + 12, 4);
+			family = AF_INET;
+		}
+	} else {
+		out[0] = '\0';
+		return 0;
+	}
+	/* Walk X-Forwarded-For from the right while each hop is trusted: the
+	 * first untrusted one is the client. Anything left of it is what the
+	 * client claimed and cannot be believed. */
+	while (xff.n && pxd_cidr_match(conf->trusted_proxies, conf->ntrusted_proxies, family, addr)) {
+		const char *comma = memrchr(xff.p, ',', xff.n);
+		struct pxd_sv hop = comma ? pxd_sv_make(comma + 1, xff.n - (size_t)(comma + 1 - xff.p))
+					  : xff;
+		uint8_t next[16];
+		int next_family;
+
+		if (!parse_addr(hop, &next_family, next))
+			break;
+		family = next_family;
+		memcpy(addr, next, 16);
+		xff.n = comma ? (size_t)(comma - xff.p) : 0;
+	}
+	return format(family, addr, out);
+}
