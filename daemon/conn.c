@@ -54,12 +54,12 @@ void pxd_conn_table_fini(struct pxd_conn_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct pxd_conn *pxd_conn_get(struct pxd_conn_table *t, int fd)
+struct pxd_conn *pxd_conn_get(struct pxd_conn_table *t, int fd, uint32_t reserve)
 {
 	struct pxd_conn *c;
 	uint16_t gen;
 
-	if (!t->nfree)
+	if (t->nfree <= reserve)
 		return NULL;
 	c = &t->slots[t->free[--t->nfree]];
 	gen = (uint16_t)(c->gen + 1);

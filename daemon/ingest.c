@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "http_reply.h"
 #include "log.h"
 #include "router.h"
@@ -16,6 +17,8 @@
 #define RECV_BUFS 2048
 #define RECV_BUF_SIZE 4096
 #define LINGER_MS 2000
+/* Connection slots only the admin listener may use. */
+#define ADMIN_RESERVE 16
 /* Queued output past which a connection stops parsing until it drains. */
 #define OUT_HIGH_WATER (256u * 1024)
 /* Raw bytes of one request held at most (chunk framing on top of limits). */
@@ -281,7 +284,9 @@ static void on_accept(struct pxd_ingest *ing, struct io_uring_cqe *cqe, unsigned
 		close(cqe->res);
 		return;
 	}
-	c = pxd_conn_get(&ing->conns, cqe->res);
+	c = pxd_conn_get(&ing->conns, cqe->res,
+			 l == PXD_LISTENER_ADMIN || ing->listen_fd[PXD_LISTENER_ADMIN] < 0 ? 0
+										: ADMIN_RESERVE);
 	if (!c) {
 		/* At server.max_connections: refusing here keeps every open
 		 * connection's memory and latency as they are. */
@@ -485,10 +490,42 @@ static bool all_closed(const struct pxd_ingest *ing)
 	return ing->conns.nfree == ing->conns.nslots;
 }
 
+/*
+ * The ring is created on the thread that uses it: with SINGLE_ISSUER the
+ * kernel binds the ring to its creator and refuses submissions from any
+ * other task.
+ */
+static int setup_ring(struct pxd_ingest *ing)
+{
+	int err = pxd_uring_setup(&ing->ring, SQ_ENTRIES);
+
+	if (err) {
+		pxd_log_err("ingest", "io_uring setup failed: %s; pixeld needs Linux >= 6.0 with "
+				      "io_uring enabled (sysctl kernel.io_uring_disabled=0)",
+			    strerror(-err));
+		return err;
+	}
+	ing->ring_ready = true;
+	err = pxd_bufring_init(&ing->br, &ing->ring, RECV_BUFS, RECV_BUF_SIZE);
+	if (err)
+		pxd_log_err("ingest", "registering receive buffers failed: %s", strerror(-err));
+	return err;
+}
+
 void *pxd_ingest_run(void *arg)
 {
 	struct pxd_ingest *ing = arg;
+	struct pxd_arena arena = { 0 };
 
+	/* Bound to this thread: jansson's allocations while parsing beacons
+	 * come from it and are forgotten after each request. */
+	int err = setup_ring(ing);
+
+	__atomic_store_n(&ing->started, err ? err : 1, __ATOMIC_RELEASE);
+	if (err)
+		return NULL;
+	if (pxd_arena_init(&arena, PXD_ARENA_DEFAULT_SIZE))
+		pxd_log_warn("ingest", "no memory for the JSON arena; beacons use malloc");
 	clock_tick(ing);
 	for (unsigned l = 0; l < PXD_LISTENER_COUNT; l++)
 		if (ing->listen_fd[l] >= 0)
@@ -534,6 +571,7 @@ void *pxd_ingest_run(void *arg)
 		expire_timers(ing);
 	}
 	io_uring_submit(&ing->ring);
+	pxd_arena_fini(&arena);
 	return NULL;
 }
 
@@ -556,7 +594,7 @@ int pxd_ingest_init(struct pxd_ingest *ing, struct pxd_daemon *d, unsigned id, i
 		    int admin_fd)
 {
 	const struct pxd_conf *conf = d->conf;
-	uint32_t slots = conf->max_connections / d->ningest + 1;
+	uint32_t slots = conf->max_connections / d->ningest + 1 + (admin_fd >= 0 ? ADMIN_RESERVE : 0);
 	int err;
 
 	memset(ing, 0, sizeof(*ing));
@@ -566,23 +604,11 @@ int pxd_ingest_init(struct pxd_ingest *ing, struct pxd_daemon *d, unsigned id, i
 	ing->listen_fd[PXD_LISTENER_PUBLIC] = listen_fd;
 	ing->listen_fd[PXD_LISTENER_ADMIN] = admin_fd;
 	ing->body_scratch = malloc(PXD_HTTP_MAX_BODY);
-	ing->query_scratch = malloc(PXD_HTTP_MAX_URI);
+	ing->query_scratch = malloc(PXD_HTTP_MAX_URI + 1);
 	ing->line_scratch = malloc(PXD_EVENT_LINE_MAX);
 	ing->json_scratch = malloc(PXD_HTTP_MAX_BODY);
 	if (!ing->body_scratch || !ing->query_scratch || !ing->line_scratch || !ing->json_scratch)
 		return -ENOMEM;
-	err = pxd_uring_setup(&ing->ring, SQ_ENTRIES);
-	if (err) {
-		pxd_log_err("ingest", "io_uring setup failed: %s; pixeld needs Linux >= 6.0 with "
-				      "io_uring enabled (sysctl kernel.io_uring_disabled=0)",
-			    strerror(-err));
-		return err;
-	}
-	err = pxd_bufring_init(&ing->br, &ing->ring, RECV_BUFS, RECV_BUF_SIZE);
-	if (err) {
-		pxd_log_err("ingest", "registering receive buffers failed: %s", strerror(-err));
-		return err;
-	}
 	err = pxd_conn_table_init(&ing->conns, slots, conf->request_timeout_ms,
 				  conf->idle_timeout_ms, LINGER_MS);
 	if (err)
@@ -597,7 +623,7 @@ void pxd_ingest_fini(struct pxd_ingest *ing)
 		if (ing->conns.slots[i].fd >= 0)
 			close(ing->conns.slots[i].fd);
 	pxd_conn_table_fini(&ing->conns);
-	if (ing->ring.ring_fd > 0) {
+	if (ing->ring_ready) {
 		pxd_bufring_fini(&ing->br, &ing->ring);
 		io_uring_queue_exit(&ing->ring);
 	}

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "conf.h"
 #include "daemon.h"
 #include "dispatcher.h"
@@ -241,11 +242,46 @@ static int join_until(pthread_t t, int64_t deadline_ms)
 	return pthread_timedjoin_np(t, NULL, &ts);
 }
 
+/* Waits until every ingest thread has its ring, or one failed. */
+static int wait_started(struct pxd_daemon *d)
+{
+	for (unsigned i = 0; i < d->ningest; i++) {
+		int st;
+
+		while (!(st = __atomic_load_n(&d->ingest[i].started, __ATOMIC_ACQUIRE))) {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+		if (st < 0)
+			return st;
+	}
+	return 0;
+}
+
+/* Ingest first (no new events), then the dispatchers drain what is queued. */
+static void stop_all(struct pxd_daemon *d, pthread_t *ingest_threads)
+{
+	int64_t deadline = pxd_mono_ms() + d->conf->shutdown_timeout_ms;
+
+	__atomic_store_n(&d->stop_ingest, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < d->ningest; i++)
+		pthread_join(ingest_threads[i], NULL);
+	free(ingest_threads);
+	/* No producer is left: the dispatchers can empty the rings for good. */
+	__atomic_store_n(&d->stop_dispatch, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < d->ndisp; i++) {
+		if (join_until(d->disp[i].thread, deadline + 1000)) {
+			__atomic_store_n(&d->stop_dispatch, 2, __ATOMIC_RELEASE);
+			pthread_join(d->disp[i].thread, NULL);
+		}
+	}
+}
+
 static int serve(struct runtime *rt, const sigset_t *sigs)
 {
 	struct pxd_daemon *d = &rt->d;
 	pthread_t *ingest_threads = calloc(d->ningest, sizeof(*ingest_threads));
-	int64_t deadline;
 	int sig;
 
 	if (!ingest_threads)
@@ -254,6 +290,10 @@ static int serve(struct runtime *rt, const sigset_t *sigs)
 		pthread_create(&d->disp[i].thread, NULL, pxd_dispatcher_run, &d->disp[i]);
 	for (unsigned i = 0; i < d->ningest; i++)
 		pthread_create(&ingest_threads[i], NULL, pxd_ingest_run, &d->ingest[i]);
+	if (wait_started(d)) {
+		stop_all(d, ingest_threads);
+		return -EIO;
+	}
 	pxd_log_info("main", "pixeld %s listening on %s (public), %s (admin); %u ingest threads, "
 			     "%u dispatchers, data in %s",
 		     PXD_VERSION, rt->conf.listen.text, rt->conf.admin_listen.text, d->ningest,
@@ -271,19 +311,7 @@ static int serve(struct runtime *rt, const sigset_t *sigs)
 	}
 	pxd_log_info("main", "%s: draining (deadline %u ms)", strsignal(sig),
 		     rt->conf.shutdown_timeout_ms);
-	deadline = pxd_mono_ms() + rt->conf.shutdown_timeout_ms;
-	__atomic_store_n(&d->stop_ingest, 1, __ATOMIC_RELEASE);
-	for (unsigned i = 0; i < d->ningest; i++)
-		pthread_join(ingest_threads[i], NULL);
-	free(ingest_threads);
-	/* No producer is left: the dispatchers can empty the rings for good. */
-	__atomic_store_n(&d->stop_dispatch, 1, __ATOMIC_RELEASE);
-	for (unsigned i = 0; i < d->ndisp; i++) {
-		if (join_until(d->disp[i].thread, deadline + 1000)) {
-			__atomic_store_n(&d->stop_dispatch, 2, __ATOMIC_RELEASE);
-			pthread_join(d->disp[i].thread, NULL);
-		}
-	}
+	stop_all(d, ingest_threads);
 	pxd_log_info("main", "stopped");
 	return 0;
 }
@@ -299,6 +327,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a))
 		return 2;
+	pxd_arena_install_jansson();
 	rc = pxd_conf_load(a.config, &a.ov, &rt.conf, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "pixeld: %s\n", err);

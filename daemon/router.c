@@ -11,6 +11,7 @@ enum route_flags {
 	ROUTE_CORS = 1u << 2, /* browsers call it cross-origin: Origin is checked */
 	ROUTE_PIXEL = 1u << 3, /* answers with an image whatever happens */
 	ROUTE_PREFIX = 1u << 4, /* <path> is a prefix */
+	ROUTE_ANY_HOST = 1u << 5, /* load balancers probe with any Host */
 };
 
 struct route {
@@ -28,11 +29,12 @@ static const struct route routes[] = {
 	{ "/p", ROUTE_PUBLIC | ROUTE_PIXEL, PXD_EP_PIXEL, pxd_ep_pixel, NULL, "GET, HEAD" },
 	{ "/e", ROUTE_PUBLIC | ROUTE_CORS, PXD_EP_BEACON, NULL, pxd_ep_beacon, "POST, OPTIONS" },
 	{ "*", ROUTE_PUBLIC | ROUTE_CORS, PXD_EP_PREFLIGHT, NULL, NULL, "OPTIONS" },
-	{ "/health", ROUTE_PUBLIC | ROUTE_ADMIN, PXD_EP_HEALTH, pxd_ep_health, NULL, "GET, HEAD" },
-	{ "/health/live", ROUTE_PUBLIC | ROUTE_ADMIN, PXD_EP_HEALTH, pxd_ep_health, NULL,
+	{ "/health", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH, pxd_ep_health, NULL,
 	  "GET, HEAD" },
-	{ "/health/ready", ROUTE_PUBLIC | ROUTE_ADMIN, PXD_EP_HEALTH, pxd_ep_health, NULL,
-	  "GET, HEAD" },
+	{ "/health/live", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH,
+	  pxd_ep_health, NULL, "GET, HEAD" },
+	{ "/health/ready", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH,
+	  pxd_ep_health, NULL, "GET, HEAD" },
 	{ "/metrics", ROUTE_ADMIN, PXD_EP_METRICS, pxd_ep_metrics, NULL, "GET, HEAD" },
 	{ "/admin/status", ROUTE_ADMIN, PXD_EP_ADMIN, pxd_ep_admin_status, NULL, "GET, HEAD" },
 };
@@ -111,7 +113,7 @@ void pxd_router_dispatch(struct pxd_reqctx *rc)
 	rc->ep = r->ep;
 	rc->allow = r->allow;
 
-	if (!admin && !host_allowed(conf, req->host)) {
+	if (!admin && !(r->flags & ROUTE_ANY_HOST) && !host_allowed(conf, req->host)) {
 		if (r->flags & ROUTE_PIXEL) {
 			/* A page never shows a broken image: answer, count, drop. */
 			pxd_stat_add(&rc->ing->m->events_rejected[PXD_REFUSAL_UNKNOWN_HOST], 1);

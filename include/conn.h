@@ -90,8 +90,10 @@ int pxd_conn_table_init(struct pxd_conn_table *t, uint32_t nslots, uint32_t requ
 			uint32_t idle_timeout_ms, uint32_t linger_ms);
 void pxd_conn_table_fini(struct pxd_conn_table *t);
 
-/* Takes a free slot for <fd>, or NULL when the table is full. */
-struct pxd_conn *pxd_conn_get(struct pxd_conn_table *t, int fd);
+/* Takes a free slot for <fd>, or NULL when no more than <reserve> slots are
+ * free (slots kept for the admin listener, so an operator can still look
+ * at a collector whose public side is full). */
+struct pxd_conn *pxd_conn_get(struct pxd_conn_table *t, int fd, uint32_t reserve);
 
 /* Returns <c>'s slot to the free stack and its buffers to the pool. */
 void pxd_conn_put(struct pxd_conn_table *t, struct pxd_conn *c);

@@ -15,10 +15,10 @@
 #include "refusal.h"
 #include "strview.h"
 
-#define PXD_HTTP_MAX_URI 8192	      /* request target; longer: 414 */
-#define PXD_HTTP_MAX_HEAD 16384	      /* request line + header block; larger: 431 */
-#define PXD_HTTP_MAX_BODY 65536	      /* decoded body; larger: 413 */
-#define PXD_HTTP_MAX_HEADERS 64	      /* header fields; more: 431 */
+#define PXD_HTTP_MAX_URI 8192	/* request target; longer: 414 */
+#define PXD_HTTP_MAX_HEAD 16384 /* request line + header block; larger: 431 */
+#define PXD_HTTP_MAX_BODY 65536 /* decoded body; larger: 413 */
+#define PXD_HTTP_MAX_HEADERS 64 /* header fields; more: 431 */
 
 enum pxd_http_method {
 	PXD_HTTP_OTHER = 0, /* a valid token we do not serve: the router answers 405 */
@@ -39,7 +39,10 @@ struct pxd_http_header {
 /*
  * One parsed request. Every view points into the buffer given to
  * pxd_http_parse_request(), except <body> of a chunked request, which points
- * into the caller's <body_scratch>.
+ * into the caller's <body_scratch>. Meaningful only after a call that
+ * returned > 0. A named header view that is absent has p == NULL; an empty
+ * value has p != NULL and n == 0; when a header repeats, the view is the
+ * first one (all of them are in headers[]).
  */
 struct pxd_http_req {
 	enum pxd_http_method method;
@@ -84,18 +87,31 @@ struct pxd_http_req {
  * limit is passed, not when it finally ends.
  *
  * Chunked bodies are decoded into <body_scratch> (capacity <scratch_cap>,
- * at least PXD_HTTP_MAX_BODY); Content-Length bodies are viewed in place.
+ * at least PXD_HTTP_MAX_BODY, else -EINVAL whatever the input); Content-Length
+ * bodies are viewed in place.
  * Refused: Content-Length together with Transfer-Encoding, differing repeated
  * Content-Length values, any Transfer-Encoding other than exactly "chunked",
  * obs-fold, whitespace before the colon, control characters in values, a
- * missing or repeated Host on HTTP/1.1, a POST without a length (411).
- * HTTP/1.0 and HTTP/1.1 only.
+ * missing or repeated Host on HTTP/1.1 (repeated on HTTP/1.0), a POST or PUT
+ * without a length (411). HTTP/1.0 and HTTP/1.1 only.
+ * Choices where RFC 9112 leaves one: repeated Content-Length values, as more
+ * fields or as a list ("5, 5"), are accepted when all are the same number;
+ * Transfer-Encoding on HTTP/1.0 is 501 (UNSUPPORTED_TE); up to 4 empty lines
+ * before the request line are skipped and counted in the return value, not
+ * in <head_len>; chunk extensions are checked against the grammar and
+ * ignored; trailer fields are checked like header fields (same refusals, at
+ * most PXD_HTTP_MAX_HEADERS) and dropped; the chunked framing (size lines,
+ * extensions, CRLFs, trailers) may add at most PXD_HTTP_MAX_HEAD bytes to the
+ * data, more is 413 (BODY_TOO_LARGE).
+ * Pure: no state between calls, never reads past <buf + len>, so the caller
+ * re-runs it from the start when more bytes arrive; a prefix of a request
+ * yields -EAGAIN or the refusal the whole request yields. Any thread.
  */
 ssize_t pxd_http_parse_request(const char *buf, size_t len, struct pxd_http_req *req,
 			       char *body_scratch, size_t scratch_cap, enum pxd_refusal *refusal);
 
 /* Returns the first header named <name> (case-insensitive), or NULL. */
 const struct pxd_http_header *pxd_http_find_header(const struct pxd_http_req *req,
-						    const char *name);
+						   const char *name);
 
 #endif

@@ -29,6 +29,8 @@ struct pxd_reqctx {
 	struct pxd_sv cors_origin; /* echoed in Access-Control-Allow-Origin when set */
 	const char *allow;	  /* methods of the matched path, for 405 */
 	unsigned status;	  /* set by the reply functions */
+	size_t ip_len;		  /* client address, filled on first use */
+	char ip[46];
 };
 
 /* The 43-byte transparent GIF every pixel answers with. */

@@ -26,7 +26,7 @@ enum pxd_listener {
 	PXD_LISTENER_COUNT, /* number of listeners; keep last */
 };
 
-#define PXD_EVENT_LINE_MAX 16384 /* one canonical event line, serialized */
+#define PXD_EVENT_LINE_MAX (128 * 1024) /* one canonical event line: a 64 KiB body fits */
 
 struct pxd_ingest {
 	unsigned id;
@@ -37,6 +37,8 @@ struct pxd_ingest {
 	struct pxd_conn_table conns;
 	int listen_fd[PXD_LISTENER_COUNT]; /* -1 when absent */
 	bool accept_armed[PXD_LISTENER_COUNT];
+	bool ring_ready;
+	int started; /* atomic: 0 starting, 1 running, -errno failed */
 	bool stopping;
 	int64_t stop_deadline_ms;
 
@@ -48,18 +50,19 @@ struct pxd_ingest {
 	/* Scratch for the request being handled; never outlives it. */
 	struct pxd_http_req req;
 	char *body_scratch;  /* PXD_HTTP_MAX_BODY: decoded chunked bodies */
-	char *query_scratch; /* PXD_HTTP_MAX_URI: percent-decoded query */
+	char *query_scratch; /* PXD_HTTP_MAX_URI + 1: percent-decoded query */
 	char *line_scratch;  /* PXD_EVENT_LINE_MAX: the serialized event */
 	char *json_scratch;  /* PXD_HTTP_MAX_BODY: re-serialized props */
 	struct pxd_uuid7 uuid;
 };
 
-/* Sets up thread <id>'s ring, buffers and connection slots around the given
- * listening sockets (admin_fd may be -1). Returns 0 or -errno. */
+/* Sets up thread <id>'s connection slots and scratch around the given
+ * listening sockets (admin_fd may be -1). Returns 0 or -errno. The ring is
+ * set up by the thread itself when it starts; see <started>. */
 int pxd_ingest_init(struct pxd_ingest *ing, struct pxd_daemon *d, unsigned id, int listen_fd,
 		    int admin_fd);
 
-/* Runs the loop until the daemon's stop_ingest is set and every connection
+/* Sets up the ring, reports it in <started>, then runs the loop until the daemon's stop_ingest is set and every connection
  * is finished (or the shutdown deadline passes). Thread entry. */
 void *pxd_ingest_run(void *ing);
 

@@ -33,17 +33,21 @@ static void test_slots_and_generations(void **state)
 	uint32_t slot;
 
 	for (int i = 0; i < 8; i++) {
-		c[i] = pxd_conn_get(t, 100 + i);
+		c[i] = pxd_conn_get(t, 100 + i, 0);
 		assert_non_null(c[i]);
 		assert_int_equal(c[i]->fd, 100 + i);
 	}
-	assert_null(pxd_conn_get(t, 200)); /* table full: the caller refuses */
+	assert_null(pxd_conn_get(t, 200, 0)); /* table full: the caller refuses */
+	pxd_conn_put(t, c[7]);
+	assert_null(pxd_conn_get(t, 201, 1)); /* the last slot is reserved */
+	c[7] = pxd_conn_get(t, 107, 0);
+	assert_non_null(c[7]);
 	slot = pxd_conn_slot(t, c[3]);
 	gen = c[3]->gen;
 	pxd_conn_put(t, c[3]);
 	assert_int_equal(c[3]->fd, -1);
 	assert_int_not_equal(t->slots[slot].gen, gen); /* late CQEs are stale at once */
-	c[3] = pxd_conn_get(t, 300);
+	c[3] = pxd_conn_get(t, 300, 0);
 	assert_int_equal(pxd_conn_slot(t, c[3]), slot);
 	assert_int_not_equal(c[3]->gen, gen);
 	for (int i = 0; i < 8; i++)
@@ -55,8 +59,8 @@ static void test_slots_and_generations(void **state)
 static void test_timer_lists_stay_sorted(void **state)
 {
 	struct pxd_conn_table *t = *state;
-	struct pxd_conn *a = pxd_conn_get(t, 1);
-	struct pxd_conn *b = pxd_conn_get(t, 2);
+	struct pxd_conn *a = pxd_conn_get(t, 1, 0);
+	struct pxd_conn *b = pxd_conn_get(t, 2, 0);
 
 	pxd_conn_timer_set(t, a, PXD_TIMER_REQUEST, 0);
 	pxd_conn_timer_set(t, b, PXD_TIMER_REQUEST, 100);
