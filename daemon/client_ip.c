@@ -58,10 +58,9 @@ static size_t format(int family, const uint8_t *addr, char *out)
 	return strlen(out);
 }
 
-size_t pxd_client_ip(const struct pxd_conf *conf, const struct sockaddr_storage *peer,
-		     struct pxd_sv xff, char *out)
+int pxd_client_addr(const struct pxd_conf *conf, const struct sockaddr_storage *peer,
+		    struct pxd_sv xff, uint8_t addr[16])
 {
-	uint8_t addr[16];
 	int family;
 
 	if (peer->ss_family == AF_INET) {
@@ -75,8 +74,7 @@ size_t pxd_client_ip(const struct pxd_conf *conf, const struct sockaddr_storage 
 			family = AF_INET;
 		}
 	} else {
-		out[0] = '\0';
-		return 0;
+		return AF_UNSPEC;
 	}
 	/* Walk X-Forwarded-For from the right while each hop is trusted: the
 	 * first untrusted one is the client. Anything left of it is what the
@@ -93,6 +91,19 @@ size_t pxd_client_ip(const struct pxd_conf *conf, const struct sockaddr_storage 
 		family = next_family;
 		memcpy(addr, next, 16);
 		xff.n = comma ? (size_t)(comma - xff.p) : 0;
+	}
+	return family;
+}
+
+size_t pxd_client_ip(const struct pxd_conf *conf, const struct sockaddr_storage *peer,
+		     struct pxd_sv xff, char *out)
+{
+	uint8_t addr[16];
+	int family = pxd_client_addr(conf, peer, xff, addr);
+
+	if (family == AF_UNSPEC) {
+		out[0] = '\0';
+		return 0;
 	}
 	return format(family, addr, out);
 }

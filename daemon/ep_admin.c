@@ -3,6 +3,10 @@
  * Admin listener: GET /metrics (Prometheus text) and GET /admin/status (JSON
  * for pixelctl). Cold path: these allocate their answer.
  */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+
 #include "buf.h"
 #include "dispatcher.h"
 #include "router.h"
@@ -88,5 +92,59 @@ void pxd_ep_admin_status(struct pxd_reqctx *rc)
 		pxd_reply_body(rc, 200, "application/json", out.p, out.len, NULL);
 	else
 		pxd_reply_refusal(rc, PXD_REFUSAL_INTERNAL, "out of memory rendering status");
+	pxd_buf_free(&out);
+}
+
+/*
+ * POST /admin/pixel/generate: mints email open-pixel URLs for one request
+ * object or a mail merge of up to 10,000, answered in the same order.
+ */
+void pxd_ep_admin_pixel_generate(struct pxd_reqctx *rc)
+{
+	const struct pxd_daemon *d = rc->ing->d;
+	const struct pxd_conf_email *ce = &d->conf->email;
+	struct pxd_email_mint opts = {
+		.base_url = ce->base_url,
+		.tenant = pxd_sv_cstr(ce->tenant[0] ? ce->tenant : d->conf->tenant),
+		.default_ttl_s = ce->default_ttl_s,
+		.now_s = (uint32_t)(rc->ing->now_ms / 1000),
+	};
+	struct pxd_buf out = { 0 };
+	json_error_t jerr;
+	unsigned status;
+	json_t *req;
+	int rc_mint;
+
+	req = json_loadb(rc->req->body.p, rc->req->body.n, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req) {
+		char detail[256];
+
+		snprintf(detail, sizeof(detail), "line %d column %d: %s", jerr.line, jerr.column,
+			 jerr.text);
+		pxd_reply_refusal(rc, PXD_REFUSAL_BAD_JSON, detail);
+		return;
+	}
+	rc_mint = pxd_email_token_mint_json(&d->email_keys, req, &opts, &out);
+	json_decref(req);
+	switch (rc_mint) {
+	case 0:
+		status = 200;
+		break;
+	case -EINVAL:
+		status = 400;
+		break;
+	case -E2BIG:
+		status = 413;
+		break;
+	case -ENOKEY:
+	case -EDESTADDRREQ:
+		status = 503;
+		break;
+	default:
+		pxd_buf_free(&out);
+		pxd_reply_refusal(rc, PXD_REFUSAL_INTERNAL, "out of memory minting pixel URLs");
+		return;
+	}
+	pxd_reply_body(rc, status, "application/json", out.p, out.len, NULL);
 	pxd_buf_free(&out);
 }

@@ -17,8 +17,8 @@
 /* Empty lines skipped before a request line (RFC 9112 2.2): the CRLF some
  * clients send after a POST body. More than a few is not a client's slip. */
 #define LEADING_EMPTY_LINES_MAX 4
-/* Hex digits in a chunk-size: any size under PXD_HTTP_MAX_BODY fits with
- * room for zero padding; the cap stops endless leading zeros. */
+/* Hex digits in a chunk-size: any body limit fits with room for zero
+ * padding; the cap stops endless leading zeros. */
 #define CHUNK_SIZE_DIGITS_MAX 16
 /* Bytes of chunked framing (size lines, extensions, CRLFs, trailer section)
  * a body may carry besides its data: without it, a body of one-byte chunks
@@ -570,8 +570,8 @@ static int skip_chunk_ext(const char **pp, const char *lim, enum pxd_refusal *r)
 }
 
 /* Parses "chunk-size [ext] CRLF"; <decoded> bytes of body precede it. */
-static int parse_chunk_line(const char **pp, const char *lim, size_t decoded, size_t *size,
-			    enum pxd_refusal *r)
+static int parse_chunk_line(const char **pp, const char *lim, size_t decoded, size_t max_body,
+			    size_t *size, enum pxd_refusal *r)
 {
 	const char *p = *pp, *digits = p;
 	size_t n = 0;
@@ -584,9 +584,9 @@ static int parse_chunk_line(const char **pp, const char *lim, size_t decoded, si
 			break;
 		if (p - digits == CHUNK_SIZE_DIGITS_MAX)
 			return refuse(r, PXD_REFUSAL_BAD_CHUNK);
-		/* n <= PXD_HTTP_MAX_BODY here, so n * 16 + 15 cannot overflow */
+		/* n <= max_body (far below SIZE_MAX / 16) here: n * 16 + 15 cannot overflow */
 		n = n * 16 + (d <= 9 ? d : x + 10);
-		if (n > PXD_HTTP_MAX_BODY - decoded)
+		if (n > max_body - decoded)
 			return refuse(r, PXD_REFUSAL_BODY_TOO_LARGE);
 	}
 	if (p == lim)
@@ -604,9 +604,9 @@ static int parse_chunk_line(const char **pp, const char *lim, size_t decoded, si
 /*
  * Decodes the chunked body at <body> into <scratch>. Returns its length on
  * the wire, -EAGAIN or -EPROTO. Every call decodes again from the first
- * chunk: at most PXD_HTTP_MAX_BODY bytes, and no state to carry.
+ * chunk: at most <max_body> bytes, and no state to carry.
  */
-static ssize_t parse_chunked(const char *body, const char *end, char *scratch,
+static ssize_t parse_chunked(const char *body, const char *end, char *scratch, size_t max_body,
 			     struct pxd_http_req *req, enum pxd_refusal *r)
 {
 	const char *p = body;
@@ -616,7 +616,7 @@ static ssize_t parse_chunked(const char *body, const char *end, char *scratch,
 
 	for (;;) {
 		w = window_of(body, decoded + CHUNK_FRAMING_MAX, end);
-		err = parse_chunk_line(&p, w.lim, decoded, &size, r);
+		err = parse_chunk_line(&p, w.lim, decoded, max_body, &size, r);
 		if (err)
 			return starved(err, w, PXD_REFUSAL_BODY_TOO_LARGE, r);
 		if (!size)
@@ -658,7 +658,7 @@ ssize_t pxd_http_parse_request(const char *buf, size_t len, struct pxd_http_req 
 	int err;
 
 	*refusal = PXD_REFUSAL_NONE;
-	if (!body_scratch || scratch_cap < PXD_HTTP_MAX_BODY)
+	if (!body_scratch || !scratch_cap || scratch_cap > PXD_HTTP_MAX_BODY_LIMIT)
 		return -EINVAL;
 	reset(req);
 
@@ -683,13 +683,13 @@ ssize_t pxd_http_parse_request(const char *buf, size_t len, struct pxd_http_req 
 	if (req->minor_version == 1 ? fr.nhost != 1 : fr.nhost > 1)
 		return refuse(refusal, PXD_REFUSAL_MISSING_HOST);
 	if (req->chunked) {
-		body_len = parse_chunked(p, end, body_scratch, req, refusal);
+		body_len = parse_chunked(p, end, body_scratch, scratch_cap, req, refusal);
 		if (body_len < 0)
 			return body_len;
 		return p + body_len - buf;
 	}
 	if (req->has_content_length) {
-		if (req->content_length > PXD_HTTP_MAX_BODY)
+		if (req->content_length > scratch_cap)
 			return refuse(refusal, PXD_REFUSAL_BODY_TOO_LARGE);
 		if ((size_t)(end - p) < req->content_length)
 			return -EAGAIN;

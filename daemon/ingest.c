@@ -21,8 +21,9 @@
 #define ADMIN_RESERVE 16
 /* Queued output past which a connection stops parsing until it drains. */
 #define OUT_HIGH_WATER (256u * 1024)
-/* Raw bytes of one request held at most (chunk framing on top of limits). */
-#define IN_MAX (PXD_HTTP_MAX_HEAD + 4 * PXD_HTTP_MAX_BODY)
+/* Raw bytes of one request held at most: head, body and chunk framing. */
+#define IN_MAX (2 * PXD_HTTP_MAX_HEAD + PXD_HTTP_MAX_BODY)
+#define IN_MAX_ADMIN (2 * PXD_HTTP_MAX_HEAD + PXD_ADMIN_MAX_BODY)
 
 static struct pxd_log_ratelimit rl_errors;
 
@@ -204,8 +205,13 @@ static size_t process(struct pxd_ingest *ing, struct pxd_conn *c, const char *bu
 			c->flags |= PXD_CONN_PAUSED;
 			break;
 		}
-		n = pxd_http_parse_request(buf + off, len - off, &ing->req, ing->body_scratch,
-					   PXD_HTTP_MAX_BODY, &refusal);
+		if (c->flags & PXD_CONN_ADMIN)
+			n = pxd_http_parse_request(buf + off, len - off, &ing->req,
+						   ing->admin_body_scratch, PXD_ADMIN_MAX_BODY,
+						   &refusal);
+		else
+			n = pxd_http_parse_request(buf + off, len - off, &ing->req,
+						   ing->body_scratch, PXD_HTTP_MAX_BODY, &refusal);
 		if (n == -EAGAIN)
 			break;
 		if (n < 0) {
@@ -254,7 +260,7 @@ static void on_data(struct pxd_ingest *ing, struct pxd_conn *c, const char *data
 			return;
 		}
 	} else {
-		if (c->in.len + n > IN_MAX) {
+		if (c->in.len + n > ((c->flags & PXD_CONN_ADMIN) ? IN_MAX_ADMIN : IN_MAX)) {
 			answer_refusal(ing, c, PXD_REFUSAL_BODY_TOO_LARGE);
 		} else if (pxd_dbuf_append(&ing->conns.pool, &c->in, data, (uint32_t)n)) {
 			conn_close(ing, c);
@@ -607,7 +613,10 @@ int pxd_ingest_init(struct pxd_ingest *ing, struct pxd_daemon *d, unsigned id, i
 	ing->query_scratch = malloc(PXD_HTTP_MAX_URI + 1);
 	ing->line_scratch = malloc(PXD_EVENT_LINE_MAX);
 	ing->json_scratch = malloc(PXD_HTTP_MAX_BODY);
-	if (!ing->body_scratch || !ing->query_scratch || !ing->line_scratch || !ing->json_scratch)
+	if (admin_fd >= 0)
+		ing->admin_body_scratch = malloc(PXD_ADMIN_MAX_BODY);
+	if (!ing->body_scratch || !ing->query_scratch || !ing->line_scratch || !ing->json_scratch ||
+	    (admin_fd >= 0 && !ing->admin_body_scratch))
 		return -ENOMEM;
 	err = pxd_conn_table_init(&ing->conns, slots, conf->request_timeout_ms,
 				  conf->idle_timeout_ms, LINGER_MS);
@@ -631,5 +640,6 @@ void pxd_ingest_fini(struct pxd_ingest *ing)
 	free(ing->query_scratch);
 	free(ing->line_scratch);
 	free(ing->json_scratch);
+	free(ing->admin_body_scratch);
 	ing->body_scratch = NULL;
 }

@@ -22,6 +22,7 @@
 #include "dispatcher.h"
 #include "ingest.h"
 #include "listener.h"
+#include "mail_proxy.h"
 #include "log.h"
 #include "version.h"
 
@@ -135,12 +136,70 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
+/* Email pixels: key ring, mail-proxy ranges, first-open table and its state. */
+static int email_init(struct pxd_daemon *d, char *err, size_t errlen)
+{
+	const struct pxd_conf *conf = d->conf;
+	const struct pxd_conf_email *ce = &conf->email;
+	int rc;
+
+	if (ce->enabled) {
+		rc = pxd_email_keys_load(&d->email_keys, ce, err, errlen);
+		if (rc)
+			return rc;
+	}
+	rc = pxd_mail_proxy_load(&d->mail_proxy, pxd_data_mail_proxies, ce->scanner_window_s, err,
+				 errlen);
+	if (rc)
+		return rc;
+	rc = pxd_first_open_init(&d->first_open, ce->dedup_slots, ce->first_open_window_s);
+	if (rc) {
+		snprintf(err, errlen, "email.dedup_slots %u: %s; lower it", ce->dedup_slots,
+			 strerror(-rc));
+		return rc;
+	}
+	if ((size_t)snprintf(d->first_open_path, sizeof(d->first_open_path), "%s%s",
+			     ce->state_file[0] ? ce->state_file : conf->data_dir,
+			     ce->state_file[0] ? "" : "/email_first_open.state") >=
+	    sizeof(d->first_open_path)) {
+		snprintf(err, errlen, "email.state_file: path too long; use a shorter one");
+		return -ENAMETOOLONG;
+	}
+	rc = pxd_first_open_load(d->first_open, d->first_open_path, pxd_now_ms() / 1000);
+	if (rc == -EINVAL)
+		pxd_log_warn("email", "first-open state %s is damaged or of another version; "
+				      "starting with an empty table",
+			     d->first_open_path);
+	else if (rc && rc != -ENOENT)
+		pxd_log_warn("email", "cannot read first-open state %s: %s; starting empty",
+			     d->first_open_path, strerror(-rc));
+	return 0;
+}
+
+static void email_fini(struct pxd_daemon *d, bool save)
+{
+	if (d->first_open && save) {
+		int rc = pxd_first_open_save(d->first_open, d->first_open_path, pxd_now_ms() / 1000);
+
+		if (rc)
+			pxd_log_warn("email", "cannot save first-open state to %s: %s; the next "
+					      "start counts first opens again",
+				     d->first_open_path, strerror(-rc));
+	}
+	pxd_first_open_free(d->first_open);
+	pxd_mail_proxy_free(d->mail_proxy);
+	pxd_email_keys_wipe(&d->email_keys);
+	d->first_open = NULL;
+	d->mail_proxy = NULL;
+}
+
 struct runtime {
 	struct pxd_conf conf;
 	struct pxd_daemon d;
 	const char **dest_names;
 	int *public_fds;
 	int admin_fd;
+	bool served; /* the threads ran: state worth saving */
 };
 
 static void runtime_fini(struct runtime *rt)
@@ -154,6 +213,7 @@ static void runtime_fini(struct runtime *rt)
 			close(rt->public_fds[i]);
 	if (rt->admin_fd >= 0)
 		close(rt->admin_fd);
+	email_fini(&rt->d, rt->served);
 	pxd_handoff_destroy(rt->d.handoff);
 	pxd_metrics_fini(&rt->d.metrics);
 	free(rt->d.ingest);
@@ -197,6 +257,9 @@ static int runtime_init(struct runtime *rt, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	d->metrics.started_ms = d->started_ms;
+	rc = email_init(d, err, errlen);
+	if (rc)
+		return rc;
 	rc = pxd_handoff_create(d->ningest, d->ndisp, conf->ring_size, &d->handoff);
 	if (rc) {
 		snprintf(err, errlen, "cannot allocate hand-off rings: %s", strerror(-rc));
@@ -378,6 +441,7 @@ int main(int argc, char **argv)
 		runtime_fini(&rt);
 		return 1;
 	}
+	rt.served = true;
 	rc = serve(&rt, &sigs);
 	runtime_fini(&rt);
 	return rc ? 1 : 0;

@@ -236,9 +236,40 @@ static void render_dests(const struct pxd_metrics *m, struct pxd_buf *out)
 	}
 }
 
+static void render_email(const struct pxd_metrics *m, struct pxd_buf *out)
+{
+	pxd_buf_puts(out, "# HELP pixeld_email_tokens_rejected_total Email open pixels whose token "
+			  "was refused (no event), by reason.\n"
+			  "# TYPE pixeld_email_tokens_rejected_total counter\n");
+	for (unsigned v = 1; v < PXD_EMAIL_VERDICT_COUNT; v++)
+		pxd_buf_printf(out, "pixeld_email_tokens_rejected_total{reason=\"%s\"} %lu\n",
+			       pxd_email_verdict_name((enum pxd_email_verdict)v),
+			       sum_ingest(m, offsetof(struct pxd_metrics_ingest, email_rejected) +
+						     v * sizeof(uint64_t)));
+	pxd_buf_puts(out, "# HELP pixeld_email_opens_total Valid email opens, by open_kind.\n"
+			  "# TYPE pixeld_email_opens_total counter\n");
+	for (unsigned k = 0; k < PXD_OPEN_KIND_COUNT; k++)
+		pxd_buf_printf(out, "pixeld_email_opens_total{kind=\"%s\"} %lu\n",
+			       pxd_mail_proxy_kind_name((enum pxd_open_kind)k),
+			       sum_ingest(m, offsetof(struct pxd_metrics_ingest, email_opens) +
+						     k * sizeof(uint64_t)));
+	pxd_buf_printf(
+		out,
+		"# HELP pixeld_email_first_opens_total Opens that were the first of their "
+		"(message, recipient) within email.first_open_window.\n"
+		"# TYPE pixeld_email_first_opens_total counter\npixeld_email_first_opens_total %lu\n"
+		"# HELP pixeld_email_first_open_evictions_total Remembered opens pushed out of the "
+		"full first-open table (raise email.dedup_slots when this grows).\n"
+		"# TYPE pixeld_email_first_open_evictions_total counter\n"
+		"pixeld_email_first_open_evictions_total %lu\n",
+		sum_ingest(m, offsetof(struct pxd_metrics_ingest, first_open.first)),
+		sum_ingest(m, offsetof(struct pxd_metrics_ingest, first_open.evicted)));
+}
+
 int pxd_metrics_render(const struct pxd_metrics *m, struct pxd_buf *out)
 {
 	render_ingest(m, out);
+	render_email(m, out);
 	render_dests(m, out);
 	return out->p ? 0 : -ENOMEM;
 }

@@ -13,6 +13,7 @@
 
 #include "admin_client.h"
 #include "conf.h"
+#include "pixelctl_pixel.h"
 #include "version.h"
 
 static const char usage[] =
@@ -23,6 +24,8 @@ static const char usage[] =
 	"Commands:\n"
 	"  status [--json]    uptime, connections, events accepted/rejected, backlog per\n"
 	"                     destination of the running pixeld\n"
+	"  pixel sign ...     mint an email open-pixel URL (or --csv FILE: one per row)\n"
+	"  pixel verify URL   check a pixel URL or token and print its fields\n"
 	"  version            print the version\n"
 	"  help               this text\n";
 
@@ -121,6 +124,7 @@ static int cmd_help(int argc, char **argv, const struct pxd_conf *conf)
 
 static const struct command commands[] = {
 	{ "status", cmd_status, true },
+	{ "pixel", pxd_pixelctl_pixel_main, true },
 	{ "version", cmd_version, false },
 	{ "help", cmd_help, false },
 	{ "--help", cmd_help, false },

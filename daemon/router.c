@@ -29,6 +29,8 @@ static const struct route routes[] = {
 	{ "/p", ROUTE_PUBLIC | ROUTE_PIXEL, PXD_EP_PIXEL, pxd_ep_pixel, NULL, "GET, HEAD" },
 	{ "/e", ROUTE_PUBLIC | ROUTE_CORS, PXD_EP_BEACON, NULL, pxd_ep_beacon, "POST, OPTIONS" },
 	{ "*", ROUTE_PUBLIC | ROUTE_CORS, PXD_EP_PREFLIGHT, NULL, NULL, "OPTIONS" },
+	{ "/o/", ROUTE_PUBLIC | ROUTE_PIXEL | ROUTE_PREFIX, PXD_EP_EMAIL_OPEN, pxd_ep_email_open,
+	  NULL, "GET, HEAD" },
 	{ "/health", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH, pxd_ep_health, NULL,
 	  "GET, HEAD" },
 	{ "/health/live", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH,
@@ -37,6 +39,8 @@ static const struct route routes[] = {
 	  pxd_ep_health, NULL, "GET, HEAD" },
 	{ "/metrics", ROUTE_ADMIN, PXD_EP_METRICS, pxd_ep_metrics, NULL, "GET, HEAD" },
 	{ "/admin/status", ROUTE_ADMIN, PXD_EP_ADMIN, pxd_ep_admin_status, NULL, "GET, HEAD" },
+	{ "/admin/pixel/generate", ROUTE_ADMIN, PXD_EP_ADMIN, NULL, pxd_ep_admin_pixel_generate,
+	  "POST" },
 };
 
 bool pxd_cors_allowed(const struct pxd_conf *conf, struct pxd_sv origin)
@@ -117,10 +121,11 @@ void pxd_router_dispatch(struct pxd_reqctx *rc)
 		if (r->flags & ROUTE_PIXEL) {
 			/* A page never shows a broken image: answer, count, drop. */
 			pxd_stat_add(&rc->ing->m->events_rejected[PXD_REFUSAL_UNKNOWN_HOST], 1);
-			if (r->ep == PXD_EP_PIXEL_GIF)
-				pxd_reply_gif(rc, "no-store");
-			else
+			if (r->ep == PXD_EP_PIXEL)
 				pxd_reply_empty(rc, 204);
+			else
+				pxd_reply_gif(rc, r->ep == PXD_EP_EMAIL_OPEN ? "no-store, private"
+									    : "no-store");
 			return;
 		}
 		pxd_reply_refusal(rc, PXD_REFUSAL_UNKNOWN_HOST, NULL);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "conf.h"
@@ -24,6 +25,11 @@
  */
 size_t pxd_client_ip(const struct pxd_conf *conf, const struct sockaddr_storage *peer,
 		     struct pxd_sv xff, char *out);
+
+/* The same address as bytes: returns AF_INET (4 bytes in <addr>), AF_INET6
+ * (16 bytes) or AF_UNSPEC when the peer is unknown. */
+int pxd_client_addr(const struct pxd_conf *conf, const struct sockaddr_storage *peer,
+		    struct pxd_sv xff, uint8_t addr[16]);
 
 /* Returns true when the address <family>/<addr> lies in one of <n> CIDRs. */
 bool pxd_cidr_match(const struct pxd_conf_cidr *cidrs, size_t n, int family, const uint8_t *addr);

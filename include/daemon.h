@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "email_token.h"
+#include "first_open.h"
 #include "handoff.h"
 #include "metrics.h"
 
@@ -27,6 +29,13 @@ struct pxd_daemon {
 	unsigned ndisp;
 	int64_t started_ms;
 	char version[32];
+
+	/* Email open pixels: read-only after start, except the lock-free
+	 * first-open table every ingest thread updates. */
+	struct pxd_email_keys email_keys;
+	struct pxd_mail_proxy *mail_proxy;
+	struct pxd_first_open *first_open;
+	char first_open_path[4096];
 
 	/* Atomics: set by the main thread, polled by the others. */
 	int stop_ingest;   /* SIGTERM: stop accepting, finish requests, exit */

@@ -17,7 +17,8 @@
 
 #define PXD_HTTP_MAX_URI 8192	/* request target; longer: 414 */
 #define PXD_HTTP_MAX_HEAD 16384 /* request line + header block; larger: 431 */
-#define PXD_HTTP_MAX_BODY 65536 /* decoded body; larger: 413 */
+#define PXD_HTTP_MAX_BODY 65536 /* decoded body on the public listener; larger: 413 */
+#define PXD_HTTP_MAX_BODY_LIMIT (64u << 20) /* the largest body limit a caller may set */
 #define PXD_HTTP_MAX_HEADERS 64 /* header fields; more: 431 */
 
 enum pxd_http_method {
@@ -86,9 +87,11 @@ struct pxd_http_req {
  * too, so a too-long request line or header block is refused as soon as the
  * limit is passed, not when it finally ends.
  *
- * Chunked bodies are decoded into <body_scratch> (capacity <scratch_cap>,
- * at least PXD_HTTP_MAX_BODY, else -EINVAL whatever the input); Content-Length
- * bodies are viewed in place.
+ * <scratch_cap> is the body limit (413 above it): the public listener passes
+ * PXD_HTTP_MAX_BODY, the admin listener a larger one for bulk minting.
+ * Chunked bodies are decoded into <body_scratch> (<scratch_cap> bytes; NULL,
+ * 0 or more than PXD_HTTP_MAX_BODY_LIMIT is -EINVAL whatever the input);
+ * Content-Length bodies are viewed in place.
  * Refused: Content-Length together with Transfer-Encoding, differing repeated
  * Content-Length values, any Transfer-Encoding other than exactly "chunked",
  * obs-fold, whitespace before the colon, control characters in values, a

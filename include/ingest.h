@@ -26,6 +26,8 @@ enum pxd_listener {
 	PXD_LISTENER_COUNT, /* number of listeners; keep last */
 };
 
+/* Body limit on the admin listener: a mail merge of 10,000 pixel requests. */
+#define PXD_ADMIN_MAX_BODY (4u << 20)
 #define PXD_EVENT_LINE_MAX (128 * 1024) /* one canonical event line: a 64 KiB body fits */
 
 struct pxd_ingest {
@@ -50,6 +52,7 @@ struct pxd_ingest {
 	/* Scratch for the request being handled; never outlives it. */
 	struct pxd_http_req req;
 	char *body_scratch;  /* PXD_HTTP_MAX_BODY: decoded chunked bodies */
+	char *admin_body_scratch; /* PXD_ADMIN_MAX_BODY, on the admin listener's thread */
 	char *query_scratch; /* PXD_HTTP_MAX_URI + 1: percent-decoded query */
 	char *line_scratch;  /* PXD_EVENT_LINE_MAX: the serialized event */
 	char *json_scratch;  /* PXD_HTTP_MAX_BODY: re-serialized props */

@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "email_token.h"
+#include "first_open.h"
+#include "mail_proxy.h"
 #include "refusal.h"
 
 struct pxd_buf;
@@ -66,6 +69,9 @@ struct pxd_metrics_ingest {
 	uint64_t bytes_out;
 	uint64_t recv_nobufs;
 	uint64_t ring_full;
+	uint64_t email_rejected[PXD_EMAIL_VERDICT_COUNT]; /* [0] unused */
+	uint64_t email_opens[PXD_OPEN_KIND_COUNT];
+	struct pxd_first_open_stats first_open;
 } pxd_cache_aligned;
 
 /* One destination on one dispatcher shard; written by that shard only. */

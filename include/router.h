@@ -21,5 +21,7 @@ void pxd_ep_beacon(struct pxd_reqctx *rc);
 void pxd_ep_health(struct pxd_reqctx *rc);
 void pxd_ep_metrics(struct pxd_reqctx *rc);
 void pxd_ep_admin_status(struct pxd_reqctx *rc);
+void pxd_ep_admin_pixel_generate(struct pxd_reqctx *rc);
+void pxd_ep_email_open(struct pxd_reqctx *rc);
 
 #endif

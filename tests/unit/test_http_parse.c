@@ -989,8 +989,10 @@ static void test_small_scratch_einval(void **state)
 	struct fx *fx = *state;
 	enum pxd_refusal r = PXD_REFUSAL_INTERNAL;
 
+	assert_int_equal(pxd_http_parse_request(in, sizeof(in) - 1, &fx->req, fx->scratch, 0, &r),
+			 -EINVAL);
 	assert_int_equal(pxd_http_parse_request(in, sizeof(in) - 1, &fx->req, fx->scratch,
-						PXD_HTTP_MAX_BODY - 1, &r),
+						PXD_HTTP_MAX_BODY_LIMIT + 1, &r),
 			 -EINVAL);
 	assert_int_equal(r, PXD_REFUSAL_NONE);
 	assert_int_equal(
