@@ -46,7 +46,7 @@ static inline bool pxd_sv_eq_lit(struct pxd_sv a, const char *lit)
 {
 	size_t n = strlen(lit);
 
-	return a.n == n && memcmp(a.p, lit, n) == 0;
+	return a.n == n && (n == 0 || memcmp(a.p, lit, n) == 0);
 }
 
 /* ASCII case-insensitive comparison, for header names and tokens. */
@@ -54,14 +54,14 @@ static inline bool pxd_sv_ieq(struct pxd_sv a, const char *lit)
 {
 	size_t n = strlen(lit);
 
-	return a.n == n && strncasecmp(a.p, lit, n) == 0;
+	return a.n == n && (n == 0 || strncasecmp(a.p, lit, n) == 0);
 }
 
 static inline bool pxd_sv_starts_with(struct pxd_sv a, const char *lit)
 {
 	size_t n = strlen(lit);
 
-	return a.n >= n && memcmp(a.p, lit, n) == 0;
+	return a.n >= n && (n == 0 || memcmp(a.p, lit, n) == 0);
 }
 
 #endif
