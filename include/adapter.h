@@ -124,5 +124,10 @@ bool pxd_dest_wants(const struct pxd_dest *dest, const char *event, size_t len);
 
 /* The adapters compiled in (adapters/<type>.c); adapters/adapter.c lists them. */
 extern const struct pxd_adapter pxd_adapter_jsonl;
+extern const struct pxd_adapter pxd_adapter_meta;
+extern const struct pxd_adapter pxd_adapter_ga4;
+extern const struct pxd_adapter pxd_adapter_google_ads;
+extern const struct pxd_adapter pxd_adapter_tiktok;
+extern const struct pxd_adapter pxd_adapter_webhook;
 
 #endif

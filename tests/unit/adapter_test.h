@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * adapter_test.h - what the adapter unit tests (test_meta.c, test_ga4.c,
+ * test_google_ads.c, test_tiktok.c, test_webhook.c) share: a destination
+ * built from key/value pairs and run through the adapter's init, canonical
+ * events and golden bodies read from tests/golden/ (the tests run from the
+ * repository root, as `make test` does), and a field-by-field JSON
+ * comparison that names the first path that differs. Include after
+ * <cmocka.h>.
+ */
+#ifndef PXD_TEST_ADAPTER_TEST_H
+#define PXD_TEST_ADAPTER_TEST_H
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter.h"
+#include "daemon.h"
+
+#define GOLDEN_DIR "tests/golden"
+#define TEST_CONF "/etc/pixeld.ini"
+
+/* A destination under test, with the config it points at. */
+struct tdest {
+	struct pxd_conf_dest conf;
+	struct pxd_dest dest;
+	char err[512];
+};
+
+/* inline definitions */
+
+/* Starts an uninitialised destination of <type>; the section is on line 10
+ * and each key added goes on the next line. */
+static inline struct tdest *tdest_new(const struct pxd_adapter *a)
+{
+	struct tdest *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	snprintf(t->conf.name, sizeof(t->conf.name), "test-%s", a->type);
+	snprintf(t->conf.type, sizeof(t->conf.type), "%s", a->type);
+	t->conf.line = 10;
+	t->dest.conf = &t->conf;
+	t->dest.adapter = a;
+	return t;
+}
+
+static inline void tdest_set(struct tdest *t, const char *key, const char *value)
+{
+	struct pxd_conf_kv *kv = &t->conf.kv[t->conf.nkv];
+
+	assert_true(t->conf.nkv < PXD_CONF_MAX_DEST_KEYS);
+	snprintf(kv->key, sizeof(kv->key), "%s", key);
+	snprintf(kv->value, sizeof(kv->value), "%s", value);
+	kv->line = t->conf.line + 1 + (int)t->conf.nkv++;
+}
+
+/* Runs the adapter's init; returns its result with the message in t->err. */
+static inline int tdest_init(struct tdest *t)
+{
+	t->err[0] = '\0';
+	return t->dest.adapter->init(&t->dest, TEST_CONF, t->err, sizeof(t->err));
+}
+
+static inline void tdest_free(struct tdest *t)
+{
+	if (!t)
+		return;
+	t->dest.adapter->fini(&t->dest);
+	free(t);
+}
+
+/* Loads tests/golden/<rel>; fails the test when it is missing or malformed. */
+static inline json_t *golden(const char *rel)
+{
+	char path[512];
+	json_error_t e;
+	json_t *j;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "/%s", rel);
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+	if (!j)
+		fail_msg("%s:%d: %s (run the tests from the repository root)", path, e.line,
+			 e.text);
+	return j;
+}
+
+/*
+ * A batch over canonical events: each item gets the compact line (as the
+ * journal holds it) and the parsed event. Lines are freed by batch_free().
+ */
+static inline void batch_make(struct pxd_batch *b, struct pxd_batch_item *items, json_t **evs,
+			      size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *line = json_dumps(evs[i], JSON_COMPACT);
+
+		assert_non_null(line);
+		items[i] = (struct pxd_batch_item){ line, strlen(line), evs[i] };
+	}
+	b->items = items;
+	b->n = n;
+}
+
+static inline void batch_free(struct pxd_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free((char *)b->items[i].line);
+}
+
+static inline struct pxd_response response(long status, const char *body)
+{
+	return (
+	    struct pxd_response){ .status = status, .body = body, .len = body ? strlen(body) : 0 };
+}
+
+/* Returns the header of <req> that starts with <prefix>, or NULL. */
+static inline const char *req_header(const struct pxd_request *req, const char *prefix)
+{
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (strncmp(req->headers[i], prefix, strlen(prefix)) == 0)
+			return req->headers[i];
+	return NULL;
+}
+
+/*
+ * Compares <got> with <want> field by field: every member of <want> must be
+ * in <got> with the same value, and <got> must hold nothing more. Numbers
+ * compare by value (45 equals 45.0). Fails naming the first differing path.
+ */
+static inline void assert_json_same(const json_t *want, const json_t *got, const char *path)
+{
+	char sub[512];
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (!got)
+		fail_msg("%s: missing (want %s)", path, json_dumps(want, JSON_ENCODE_ANY));
+	if (json_is_number(want) && json_is_number(got)) {
+		if (json_number_value(want) != json_number_value(got))
+			fail_msg("%s: want %.17g, got %.17g", path, json_number_value(want),
+				 json_number_value(got));
+		return;
+	}
+	if (json_typeof(want) != json_typeof(got))
+		fail_msg("%s: want %s, got %s", path, json_dumps(want, JSON_ENCODE_ANY),
+			 json_dumps(got, JSON_ENCODE_ANY));
+	if (json_is_object(want)) {
+		json_object_foreach((json_t *)want, k, v)
+		{
+			snprintf(sub, sizeof(sub), "%s.%s", path, k);
+			assert_json_same(v, json_object_get(got, k), sub);
+		}
+		json_object_foreach((json_t *)got, k, v)
+		{
+			if (!json_object_get(want, k))
+				fail_msg("%s.%s: not expected, got %s", path, k,
+					 json_dumps(v, JSON_ENCODE_ANY));
+		}
+		return;
+	}
+	if (json_is_array(want)) {
+		if (json_array_size(want) != json_array_size(got))
+			fail_msg("%s: want %zu elements, got %zu", path, json_array_size(want),
+				 json_array_size(got));
+		json_array_foreach(want, i, v)
+		{
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			assert_json_same(v, json_array_get(got, i), sub);
+		}
+		return;
+	}
+	if (json_is_string(want) && strcmp(json_string_value(want), json_string_value(got)) != 0)
+		fail_msg("%s: want \"%s\", got \"%s\"", path, json_string_value(want),
+			 json_string_value(got));
+}
+
+/* Parses <req>'s body and compares it with tests/golden/<rel>. */
+static inline void assert_body_golden(const struct pxd_request *req, const char *rel)
+{
+	json_error_t e;
+	json_t *got = json_loadb(req->body.p, req->body.len, JSON_REJECT_DUPLICATES, &e);
+	json_t *want = golden(rel);
+
+	if (!got)
+		fail_msg("body is not JSON: %s: %.*s", e.text, (int)req->body.len, req->body.p);
+	assert_json_same(want, got, rel);
+	json_decref(got);
+	json_decref(want);
+}
+
+/* A copy of golden event <rel> with "ts" moved to <ago_ms> before now, for
+ * the age rules of validate(). */
+static inline json_t *event_aged(const char *rel, int64_t ago_ms)
+{
+	json_t *ev = golden(rel);
+
+	json_object_set_new(ev, "ts", json_integer(pxd_now_ms() - ago_ms));
+	return ev;
+}
+
+#endif
