@@ -2,11 +2,16 @@
 #include "dispatcher.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "crc32c.h"
+#include "ingest.h"
 #include "log.h"
 
 /* Records taken from the rings per pass before batches get a look-in. */
@@ -16,6 +21,7 @@
 #define IDLE_SLEEP_MAX_MS 20
 #define SYNC_INTERVAL_MS 1000
 #define RETRY_MAX_MS 5000
+#define WM_SAVE_INTERVAL_MS 1000
 
 static const uint32_t default_linger_ms = 200;
 
@@ -58,6 +64,184 @@ static void batcher_fini(struct pxd_batcher *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * Each destination's watermark per stream: the start of its first event of
+ * that stream still in its batch, else everything routed so far. Only moves
+ * forward.
+ */
+static void wm_compute(struct pxd_dispatcher *ds)
+{
+	unsigned ndests = ds->d->conf->ndests;
+
+	for (unsigned i = 0; i < ds->nstreams; i++) {
+		struct pxd_dstream *st = &ds->streams[i];
+
+		for (unsigned d = 0; d < ndests; d++) {
+			const struct pxd_batcher *b = &ds->batchers[d];
+			uint64_t wm = st->cursor;
+
+			for (size_t k = 0; k < b->n; k++) {
+				if (b->recs[k]->stream == i) {
+					wm = b->recs[k]->start;
+					break;
+				}
+			}
+			if (wm > st->wm[d])
+				st->wm[d] = wm;
+		}
+	}
+}
+
+/* Segments every destination is past are deleted (after the watermarks
+ * that say so are on disk). */
+static void delete_consumed(struct pxd_dispatcher *ds)
+{
+	unsigned ndests = ds->d->conf->ndests;
+
+	for (unsigned i = 0; i < ds->nstreams; i++) {
+		struct pxd_dstream *st = &ds->streams[i];
+		uint64_t low = st->cursor;
+		uint64_t bytes = 0;
+		unsigned nsegs = 0;
+
+		for (unsigned d = 0; d < ndests; d++)
+			low = PXD_MIN(low, st->wm[d]);
+		if (pxd_journal_delete_below(st->dir, low, &nsegs, &bytes) == 0 && nsegs) {
+			__atomic_add_fetch(&st->js->deleted_bytes, bytes, __ATOMIC_RELAXED);
+			__atomic_store_n(&st->js->first_seq, pxd_journal_pos_seq(low), __ATOMIC_RELAXED);
+		}
+	}
+}
+
+/*
+ * Watermarks of this shard: "pixeld-watermarks 1" then one line per
+ * (destination, ingest stream) "<dest> <ingest> <position in hex>", then
+ * "crc <CRC-32C of everything before, hex>". Written to a temporary file,
+ * fsync'd and renamed over the old one, so a crash leaves one or the other.
+ * A destination missing from the file starts at 0 (it gets the journal's
+ * whole history); one no longer configured is dropped.
+ */
+static int wm_load(struct pxd_dispatcher *ds, char *err, size_t errlen)
+{
+	const struct pxd_conf *conf = ds->d->conf;
+	char line[256];
+	uint32_t crc = 0;
+	bool sealed = false;
+	FILE *f;
+
+	snprintf(ds->wm_path, sizeof(ds->wm_path), "%s/watermarks-s%u", conf->journal_dir, ds->id);
+	f = fopen(ds->wm_path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char name[PXD_CONF_NAME_MAX];
+		unsigned ingest;
+		unsigned long long pos;
+		unsigned sum;
+
+		if (sscanf(line, "crc %x", &sum) == 1) {
+			sealed = sum == crc;
+			break;
+		}
+		crc = pxd_crc32c(crc, line, strlen(line));
+		if (sscanf(line, "%63s %u %llx", name, &ingest, &pos) != 3 || ingest >= ds->d->ningest)
+			continue;
+		for (size_t d = 0; d < conf->ndests; d++)
+			if (strcmp(conf->dests[d].name, name) == 0)
+				ds->wm_all[(size_t)ingest * conf->ndests + d] = pos;
+	}
+	fclose(f);
+	if (!sealed) {
+		snprintf(err, errlen, "%s is damaged (checksum); move it away to replay the whole "
+				      "journal to every destination, or restore it",
+			 ds->wm_path);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static void wm_save(struct pxd_dispatcher *ds)
+{
+	const struct pxd_conf *conf = ds->d->conf;
+	char tmp[4300];
+	struct pxd_buf out = { 0 };
+	uint32_t crc;
+	int fd;
+
+	wm_compute(ds);
+	pxd_buf_puts(&out, "pixeld-watermarks 1\n");
+	for (unsigned i = 0; i < ds->nstreams; i++)
+		for (size_t d = 0; d < conf->ndests; d++)
+			pxd_buf_printf(&out, "%s %u %lx\n", conf->dests[d].name, i,
+				       ds->streams[i].wm[d]);
+	crc = pxd_crc32c(0, out.p, out.len);
+	pxd_buf_printf(&out, "crc %08x\n", crc);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ds->wm_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, out.p, out.len) != (ssize_t)out.len || fdatasync(fd) ||
+	    rename(tmp, ds->wm_path)) {
+		uint64_t suppressed;
+		static __thread struct pxd_log_ratelimit rl;
+
+		if (pxd_log_ratelimit_ok(&rl, 10000, &suppressed))
+			pxd_log_err("dispatch", "cannot save %s: %s; delivered events may be sent "
+						"again after a restart",
+				    ds->wm_path, strerror(errno));
+	} else {
+		delete_consumed(ds);
+	}
+	if (fd >= 0)
+		close(fd);
+	pxd_buf_free(&out);
+}
+
+/*
+ * One stream per ingest thread, each starting in journal mode at the lowest
+ * watermark of its destinations: the replay of what an earlier run accepted
+ * and did not deliver. New traffic is journaled meanwhile and read on.
+ */
+static int streams_init(struct pxd_dispatcher *ds, char *err, size_t errlen)
+{
+	const struct pxd_conf *conf = ds->d->conf;
+	size_t ndests = conf->ndests;
+	int rc;
+
+	ds->nstreams = ds->d->ningest;
+	ds->streams = calloc(ds->nstreams, sizeof(*ds->streams));
+	ds->wm_all = calloc(ds->nstreams * (ndests ? ndests : 1), sizeof(*ds->wm_all));
+	if (!ds->streams || !ds->wm_all)
+		return -ENOMEM;
+	rc = wm_load(ds, err, errlen);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < ds->nstreams; i++) {
+		struct pxd_dstream *st = &ds->streams[i];
+		uint64_t low = UINT64_MAX;
+
+		st->ingest = i;
+		st->wm = &ds->wm_all[(size_t)i * ndests];
+		if (pxd_journal_stream_path(st->dir, sizeof(st->dir), conf->journal_dir, i, ds->id))
+			return -ENAMETOOLONG;
+		if (mkdir(st->dir, 0750) && errno != EEXIST) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot create %s: %s; check journal.dir", st->dir,
+				 strerror(-rc));
+			return rc;
+		}
+		rc = pxd_journal_reader_open(st->dir, 0, &st->reader);
+		if (rc) {
+			snprintf(err, errlen, "cannot read %s: %s", st->dir, strerror(-rc));
+			return rc;
+		}
+		for (size_t k = 0; k < ndests; k++)
+			low = PXD_MIN(low, st->wm[k]);
+		st->cursor = ndests ? low : 0;
+		st->journal_mode = true;
+		pxd_journal_reader_seek(st->reader, st->cursor);
+	}
+	return 0;
+}
+
 int pxd_dispatcher_init(struct pxd_dispatcher *ds, struct pxd_daemon *d, unsigned id, char *err,
 			size_t errlen)
 {
@@ -95,7 +279,7 @@ int pxd_dispatcher_init(struct pxd_dispatcher *ds, struct pxd_daemon *d, unsigne
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return streams_init(ds, err, errlen);
 }
 
 void pxd_dispatcher_fini(struct pxd_dispatcher *ds)
@@ -107,8 +291,13 @@ void pxd_dispatcher_fini(struct pxd_dispatcher *ds)
 			ds->dests[i].adapter->fini(&ds->dests[i]);
 		batcher_fini(&ds->batchers[i]);
 	}
+	for (unsigned i = 0; ds->streams && i < ds->nstreams; i++)
+		pxd_journal_reader_close(ds->streams[i].reader);
+	free(ds->streams);
+	free(ds->wm_all);
 	free(ds->dests);
 	free(ds->batchers);
+	ds->streams = NULL;
 	ds->dests = NULL;
 }
 
@@ -195,37 +384,37 @@ static bool batch_due(const struct pxd_batcher *b, int64_t now, bool draining)
 	       now - b->first_mono_ms >= b->linger_ms;
 }
 
-/* Offers <rec> to every destination that wants it. A destination whose
- * batch is full and failing blocks here: back-pressure into the rings. */
-static void route(struct pxd_dispatcher *ds, struct pxd_evrec *rec, int64_t now)
+/* True when some destination's batch is full: take nothing more this pass. */
+static bool batches_full(const struct pxd_dispatcher *ds)
+{
+	for (unsigned i = 0; i < ds->d->conf->ndests; i++)
+		if (ds->batchers[i].n == ds->batchers[i].cap)
+			return true;
+	return false;
+}
+
+/* Offers <rec> (from ingest stream <st>) to every destination that wants it
+ * and has not had it yet (a replay starts at the lowest watermark). */
+static void route(struct pxd_dispatcher *ds, struct pxd_dstream *st, struct pxd_evrec *rec,
+		  int64_t now)
 {
 	struct pxd_sv name = pxd_dispatcher_event_name(rec->line, rec->len);
 	unsigned ndests = ds->d->conf->ndests;
 
 	rec->_refs = 1; /* held by this function until the end */
+	rec->stream = st->ingest;
+	st->cursor = rec->end;
 	for (unsigned i = 0; i < ndests; i++) {
 		struct pxd_batcher *b = &ds->batchers[i];
 
+		if (rec->start < st->wm[i])
+			continue;
 		if (!pxd_dest_wants(&ds->dests[i], name.p, name.n)) {
 			pxd_stat_add(&ds->m[i].events_filtered, 1);
 			continue;
 		}
 		if (b->n == b->cap || b->bytes + rec->len + 1 > b->max_bytes)
 			flush(ds, i, now);
-		while (b->n == b->cap) {
-			/* The destination refuses writes and its batch is full: wait
-			 * here, which fills the rings and makes ingest answer 503. */
-			struct timespec ts = { 0, 10 * 1000000 };
-
-			nanosleep(&ts, NULL);
-			now = pxd_mono_ms();
-			__atomic_store_n(&ds->d->disp_heartbeat_ms[ds->id], now, __ATOMIC_RELAXED);
-			flush(ds, i, now);
-			if (__atomic_load_n(&ds->d->stop_dispatch, __ATOMIC_ACQUIRE) == 2)
-				break;
-		}
-		if (b->n == b->cap)
-			continue;
 		if (!b->n)
 			b->first_mono_ms = now;
 		b->recs[b->n] = rec;
@@ -241,28 +430,126 @@ static void route(struct pxd_dispatcher *ds, struct pxd_evrec *rec, int64_t now)
 	rec_unref(rec);
 }
 
-static size_t drain_rings(struct pxd_dispatcher *ds, int64_t now, size_t budget)
+static void enter_journal_mode(struct pxd_dstream *st)
+{
+	st->journal_mode = true;
+	st->resume_asked = false;
+	pxd_journal_reader_seek(st->reader, st->cursor);
+}
+
+/*
+ * Ring mode: pop until the ring is empty. An empty ring with the overflow
+ * flag up means ingest has stopped pushing and the rest is in the journal.
+ */
+static size_t drain_ring(struct pxd_dispatcher *ds, struct pxd_dstream *st, int64_t now,
+			 size_t budget)
 {
 	struct pxd_handoff *h = ds->d->handoff;
-	unsigned ningest = pxd_handoff_ningest(h);
-	size_t popped = 0;
-	bool any = true;
+	size_t n = 0;
+	struct pxd_evrec *rec;
+
+	while (n < budget && !batches_full(ds)) {
+		rec = pxd_handoff_pop_spsc(h, st->ingest, ds->id);
+		if (!rec) {
+			if (!__atomic_load_n(&st->js->overflow, __ATOMIC_ACQUIRE))
+				break;
+			/* Pushes made before the flag went up are visible now. */
+			while ((rec = pxd_handoff_pop_spsc(h, st->ingest, ds->id)))
+				route(ds, st, rec, now), n++;
+			enter_journal_mode(st);
+			break;
+		}
+		route(ds, st, rec, now);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Journal mode (after an overflow, and at start for the replay): read the
+ * stream from the cursor up to what ingest has written. Once caught up, ask
+ * ingest to push again; the first record it pushes (resume_at) is where the
+ * ring takes over.
+ */
+static size_t read_journal(struct pxd_dispatcher *ds, struct pxd_dstream *st, int64_t now,
+			   size_t budget)
+{
+	struct pxd_journal_rec jr;
+	uint64_t limit = __atomic_load_n(&st->js->written, __ATOMIC_ACQUIRE);
+	bool resumed = st->resume_asked && !__atomic_load_n(&st->js->overflow, __ATOMIC_ACQUIRE);
+	uint64_t resume_at = resumed ? __atomic_load_n(&st->js->resume_at, __ATOMIC_ACQUIRE) : 0;
+	size_t n = 0;
+	int rc;
+
+	if (resumed)
+		limit = PXD_MIN(limit, resume_at);
+	while (n < budget && !batches_full(ds)) {
+		struct pxd_evrec *rec;
+
+		rc = pxd_journal_reader_next(st->reader, limit, &jr);
+		if (rc == PXD_JOURNAL_READ_END) {
+			/* Every record below <limit> is complete (it is what the
+			 * writer has written), so nothing left means we are there. */
+			st->cursor = PXD_MAX(st->cursor, limit);
+			break;
+		}
+		if (rc == PXD_JOURNAL_READ_CORRUPT || rc == PXD_JOURNAL_READ_TORN) {
+			uint64_t skipped = 0;
+
+			pxd_log_err("dispatch", "%s: %s bytes at position %lx (%s); skipping them, "
+						"run pixelctl journal verify",
+				    st->dir, rc == PXD_JOURNAL_READ_TORN ? "torn" : "corrupt",
+				    pxd_journal_reader_pos(st->reader),
+				    pxd_journal_bad_name(pxd_journal_reader_bad(st->reader)));
+			if (pxd_journal_reader_skip(st->reader, &skipped))
+				break;
+			continue;
+		}
+		if (rc < 0) {
+			uint64_t suppressed;
+			static __thread struct pxd_log_ratelimit rl;
+
+			if (pxd_log_ratelimit_ok(&rl, 5000, &suppressed))
+				pxd_log_err("dispatch", "reading %s: %s; retrying", st->dir,
+					    strerror(-rc));
+			break;
+		}
+		rec = pxd_evrec_new(jr.payload, jr.len - 1, jr.received_ms);
+		if (!rec)
+			break;
+		rec->start = jr.pos;
+		rec->end = jr.next;
+		route(ds, st, rec, now);
+		pxd_stat_add(&ds->replayed, 1);
+		n++;
+	}
+	if (resumed && st->cursor >= resume_at) {
+		st->journal_mode = false;
+	} else if (!st->resume_asked && st->cursor >= limit && !batches_full(ds)) {
+		st->resume_asked = true;
+		__atomic_store_n(&st->js->resume_req, 1, __ATOMIC_RELEASE);
+	}
+	return n;
+}
+
+static size_t drain(struct pxd_dispatcher *ds, int64_t now, size_t budget)
+{
+	size_t total = 0;
+	size_t n;
 
 	/* Round-robin over the ingest threads so one busy thread cannot starve
-	 * the others' rings. */
-	while (any && popped < budget) {
-		any = false;
-		for (unsigned i = 0; i < ningest; i++) {
-			struct pxd_evrec *rec = pxd_handoff_pop_spsc(h, i, ds->id);
+	 * the others' streams. */
+	do {
+		n = 0;
+		for (unsigned i = 0; i < ds->nstreams; i++) {
+			struct pxd_dstream *st = &ds->streams[i];
 
-			if (!rec)
-				continue;
-			route(ds, rec, now);
-			popped++;
-			any = true;
+			n += st->journal_mode ? read_journal(ds, st, now, 256)
+					      : drain_ring(ds, st, now, 256);
 		}
-	}
-	return popped;
+		total += n;
+	} while (n && total < budget);
+	return total;
 }
 
 static void sync_dests(struct pxd_dispatcher *ds)
@@ -290,6 +577,24 @@ static void reopen_dests(struct pxd_dispatcher *ds)
 	}
 }
 
+/* At shutdown (no producer left): every stream read to its end, every batch out. */
+static bool caught_up(const struct pxd_dispatcher *ds)
+{
+	for (unsigned i = 0; i < ds->d->conf->ndests; i++)
+		if (ds->batchers[i].n)
+			return false;
+	for (unsigned i = 0; i < ds->nstreams; i++) {
+		const struct pxd_dstream *st = &ds->streams[i];
+
+		if (!st->journal_mode && __atomic_load_n(&st->js->overflow, __ATOMIC_ACQUIRE))
+			return false;
+		if (st->journal_mode &&
+		    st->cursor < __atomic_load_n(&st->js->written, __ATOMIC_ACQUIRE))
+			return false;
+	}
+	return pxd_handoff_backlog(ds->d->handoff, ds->id) == 0;
+}
+
 void *pxd_dispatcher_run(void *arg)
 {
 	struct pxd_dispatcher *ds = arg;
@@ -300,6 +605,9 @@ void *pxd_dispatcher_run(void *arg)
 
 	ds->reopen_seen = __atomic_load_n(&d->reopen_gen, __ATOMIC_ACQUIRE);
 	ds->last_sync_ms = now;
+	ds->last_wm_save_ms = now;
+	for (unsigned i = 0; i < ds->nstreams; i++)
+		ds->streams[i].js = &d->ingest[i].streams[ds->id];
 	for (;;) {
 		int stop = __atomic_load_n(&d->stop_dispatch, __ATOMIC_ACQUIRE);
 		unsigned gen = __atomic_load_n(&d->reopen_gen, __ATOMIC_ACQUIRE);
@@ -312,7 +620,7 @@ void *pxd_dispatcher_run(void *arg)
 			ds->reopen_seen = gen;
 			reopen_dests(ds);
 		}
-		popped = drain_rings(ds, now, stop ? SIZE_MAX : POP_BUDGET);
+		popped = drain(ds, now, stop ? SIZE_MAX : POP_BUDGET);
 		for (unsigned i = 0; i < ndests; i++) {
 			if (batch_due(&ds->batchers[i], now, stop != 0)) {
 				flush(ds, i, now);
@@ -323,14 +631,15 @@ void *pxd_dispatcher_run(void *arg)
 			sync_dests(ds);
 			ds->last_sync_ms = now;
 		}
-		if (stop) {
-			bool pending = false;
-
-			for (unsigned i = 0; i < ndests; i++)
-				pending |= ds->batchers[i].n != 0;
-			if (!pending || stop == 2)
-				break;
+		if (now - ds->last_wm_save_ms >= WM_SAVE_INTERVAL_MS) {
+			/* Sinks first: a watermark must never get ahead of the data. */
+			sync_dests(ds);
+			ds->last_sync_ms = now;
+			wm_save(ds);
+			ds->last_wm_save_ms = now;
 		}
+		if (stop && (stop == 2 || caught_up(ds)))
+			break;
 		if (popped || flushed) {
 			idle_ms = 1;
 			continue;
@@ -344,9 +653,12 @@ void *pxd_dispatcher_run(void *arg)
 	}
 	for (unsigned i = 0; i < ndests; i++)
 		if (ds->batchers[i].n)
-			pxd_log_err("dispatch", "destination %s: %zu events not delivered at shutdown",
-				    ds->dests[i].conf->name, ds->batchers[i].n);
+			pxd_log_warn("dispatch", "destination %s: %zu events not delivered by the "
+						 "shutdown deadline; they stay in the journal and are "
+						 "sent after the restart",
+				     ds->dests[i].conf->name, ds->batchers[i].n);
 	sync_dests(ds);
+	wm_save(ds);
 	return NULL;
 }
 

@@ -8,12 +8,32 @@
 #include "handoff.h"
 #include "log.h"
 
+enum pxd_refusal pxd_accept_journal_ok(struct pxd_reqctx *rc)
+{
+	struct pxd_ingest *ing = rc->ing;
+	uint64_t deleted = 0;
+
+	for (unsigned s = 0; s < ing->nstreams; s++) {
+		if (__atomic_load_n(&ing->streams[s].error, __ATOMIC_RELAXED))
+			return PXD_REFUSAL_JOURNAL_FULL;
+		deleted += __atomic_load_n(&ing->streams[s].deleted_bytes, __ATOMIC_RELAXED);
+	}
+	if (ing->journal_base + ing->journal_appended - PXD_MIN(deleted, ing->journal_base +
+								 ing->journal_appended) >=
+	    ing->journal_quota)
+		return PXD_REFUSAL_JOURNAL_FULL;
+	return PXD_REFUSAL_NONE;
+}
+
 enum pxd_refusal pxd_accept_prepare(struct pxd_reqctx *rc, struct pxd_event *ev,
 				    enum pxd_event_source source, char *detail, size_t dlen)
 {
 	struct pxd_ingest *ing = rc->ing;
 	const struct pxd_conf *conf = ing->d->conf;
+	enum pxd_refusal r = pxd_accept_journal_ok(rc);
 
+	if (r != PXD_REFUSAL_NONE)
+		return r;
 	if (!rc->ip_len)
 		rc->ip_len = pxd_client_ip(conf, pxd_ingest_peer(ing, rc->conn),
 					   rc->req->x_forwarded_for, rc->ip);
@@ -41,15 +61,41 @@ unsigned pxd_accept_shard(struct pxd_reqctx *rc, const struct pxd_event *ev)
 	return pxd_handoff_shard(rc->ing->d->handoff, ev->tenant, key);
 }
 
-bool pxd_accept_room(struct pxd_reqctx *rc, unsigned shard, unsigned n)
+/*
+ * The ring is an optimisation, the journal the record: an event is accepted
+ * once it is appended. While the shard reads this stream back from the
+ * journal (overflow), records are not pushed; when the shard has caught up
+ * it asks for a resume, and the first record pushed again marks where it
+ * switches from the journal to the ring.
+ */
+static void hand_off(struct pxd_ingest *ing, struct pxd_jstream *js, unsigned shard,
+		     struct pxd_evrec *rec)
 {
-	return pxd_handoff_room_spsc(rc->ing->d->handoff, rc->ing->id, shard) >= n;
+	if (__atomic_load_n(&js->overflow, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&js->resume_req, __ATOMIC_ACQUIRE) &&
+		    pxd_handoff_push_spsc(ing->d->handoff, ing->id, shard, rec)) {
+			__atomic_store_n(&js->resume_at, rec->start, __ATOMIC_RELEASE);
+			__atomic_store_n(&js->resume_req, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&js->overflow, 0, __ATOMIC_RELEASE);
+			return;
+		}
+		free(rec);
+		pxd_stat_add(&ing->m->ring_full, 1);
+		return;
+	}
+	if (!pxd_handoff_push_spsc(ing->d->handoff, ing->id, shard, rec)) {
+		__atomic_store_n(&js->overflow, 1, __ATOMIC_RELEASE);
+		free(rec);
+		pxd_stat_add(&ing->m->ring_full, 1);
+	}
 }
 
 enum pxd_refusal pxd_accept_commit(struct pxd_reqctx *rc, struct pxd_event *ev, unsigned shard)
 {
 	struct pxd_ingest *ing = rc->ing;
+	struct pxd_jstream *js = &ing->streams[shard];
 	struct pxd_evrec *rec;
+	uint64_t start, end;
 	ssize_t len;
 
 	len = pxd_event_serialize(ev, ing->now_ms, &ing->uuid, ing->line_scratch,
@@ -59,11 +105,16 @@ enum pxd_refusal pxd_accept_commit(struct pxd_reqctx *rc, struct pxd_event *ev, 
 	rec = pxd_evrec_new(ing->line_scratch, (size_t)len, ev->received_at);
 	if (!rec)
 		return PXD_REFUSAL_INTERNAL;
-	if (!pxd_handoff_push_spsc(ing->d->handoff, ing->id, shard, rec)) {
+	if (pxd_journal_append(js, &ing->conns.pool, rec->line, rec->len + 1, rec->received_ms,
+			       ing->d->conf->segment_bytes, &start, &end)) {
 		free(rec);
-		pxd_stat_add(&ing->m->ring_full, 1);
-		return PXD_REFUSAL_OVERLOADED;
+		return PXD_REFUSAL_JOURNAL_FULL;
 	}
+	ing->journal_appended += end - start;
+	rec->start = start;
+	rec->end = end;
+	rc->journaled = true;
+	hand_off(ing, js, shard, rec);
 	pxd_stat_add(&ing->m->events_accepted[rc->ep], 1);
 	return PXD_REFUSAL_NONE;
 }

@@ -26,6 +26,7 @@ int pxd_conn_table_init(struct pxd_conn_table *t, uint32_t nslots, uint32_t requ
 		t->slots[i].fd = -1;
 		pxd_list_init(&t->slots[i].timer_node);
 		pxd_list_init(&t->slots[i].rearm_node);
+		pxd_list_init(&t->slots[i].park_node);
 	}
 	t->nfree = nslots;
 	for (unsigned i = 0; i < PXD_TIMER_COUNT; i++)
@@ -68,6 +69,7 @@ struct pxd_conn *pxd_conn_get(struct pxd_conn_table *t, int fd, uint32_t reserve
 	c->fd = fd;
 	pxd_list_init(&c->timer_node);
 	pxd_list_init(&c->rearm_node);
+	pxd_list_init(&c->park_node);
 	return c;
 }
 
@@ -75,6 +77,7 @@ void pxd_conn_put(struct pxd_conn_table *t, struct pxd_conn *c)
 {
 	pxd_conn_timer_clear(c);
 	pxd_list_del(&c->rearm_node);
+	pxd_list_del(&c->park_node);
 	pxd_dbuf_release(&t->pool, &c->in);
 	pxd_dbuf_release(&t->pool, &c->out);
 	pxd_dbuf_release(&t->pool, &c->sending);

@@ -2,8 +2,8 @@
 /*
  * POST /e: a beacon with one canonical event or {"batch":[...]} of up to
  * 500, as sendBeacon (text/plain) or fetch (application/json) sends it. A
- * batch is all or nothing: every event is checked, and the rings must have
- * room for all of them, before the first is handed off.
+ * batch is all or nothing: every event is checked before the first is
+ * journaled.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +31,7 @@ static void detail_for(const struct pxd_event_json *ej, size_t i, char *detail, 
 {
 	char tmp[DETAIL_MAX];
 
-	if (!ej->batch || strncmp(detail, "batch[", 6) == 0)
+	if (!ej->batch || !detail[0] || strncmp(detail, "batch[", 6) == 0)
 		return;
 	snprintf(tmp, sizeof(tmp), "batch[%zu].%s", i, detail);
 	snprintf(detail, dlen, "%s", tmp);
@@ -41,39 +41,25 @@ static enum pxd_refusal accept_all(struct pxd_reqctx *rc, const struct pxd_event
 				   char *detail)
 {
 	struct pxd_ingest *ing = rc->ing;
-	unsigned nshards = ing->d->ndisp;
-	unsigned need[64] = { 0 };
 	enum pxd_refusal r;
 	struct pxd_event ev;
 
-	/* Pass 1: check every event and count what each ring must take. */
-	for (size_t i = 0; i < ej->n; i++) {
-		r = pxd_event_json_get(ej, i, ing->now_ms, &ev, ing->json_scratch,
-				       PXD_HTTP_MAX_BODY, detail, DETAIL_MAX);
-		if (r == PXD_REFUSAL_NONE)
-			r = pxd_accept_prepare(rc, &ev, PXD_EVENT_SOURCE_BEACON, detail, DETAIL_MAX);
-		if (r != PXD_REFUSAL_NONE) {
-			detail_for(ej, i, detail, DETAIL_MAX);
-			return r;
+	/* Pass 1: check every event; pass 2 journals them. Between the two
+	 * nothing can refuse but memory, so a batch is all or nothing. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < ej->n; i++) {
+			r = pxd_event_json_get(ej, i, ing->now_ms, &ev, ing->json_scratch,
+					       PXD_HTTP_MAX_BODY, detail, DETAIL_MAX);
+			if (r == PXD_REFUSAL_NONE)
+				r = pxd_accept_prepare(rc, &ev, PXD_EVENT_SOURCE_BEACON, detail,
+						       DETAIL_MAX);
+			if (r == PXD_REFUSAL_NONE && pass == 1)
+				r = pxd_accept_commit(rc, &ev, pxd_accept_shard(rc, &ev));
+			if (r != PXD_REFUSAL_NONE) {
+				detail_for(ej, i, detail, DETAIL_MAX);
+				return r;
+			}
 		}
-		need[pxd_accept_shard(rc, &ev) % 64]++;
-	}
-	for (unsigned s = 0; s < nshards && s < 64; s++) {
-		if (need[s] && !pxd_accept_room(rc, s, need[s])) {
-			pxd_stat_add(&ing->m->ring_full, ej->n);
-			return PXD_REFUSAL_OVERLOADED;
-		}
-	}
-	/* Pass 2: serialize and hand off; the rings have room for all of it. */
-	for (size_t i = 0; i < ej->n; i++) {
-		r = pxd_event_json_get(ej, i, ing->now_ms, &ev, ing->json_scratch,
-				       PXD_HTTP_MAX_BODY, detail, DETAIL_MAX);
-		if (r == PXD_REFUSAL_NONE)
-			r = pxd_accept_prepare(rc, &ev, PXD_EVENT_SOURCE_BEACON, detail, DETAIL_MAX);
-		if (r == PXD_REFUSAL_NONE)
-			r = pxd_accept_commit(rc, &ev, pxd_accept_shard(rc, &ev));
-		if (r != PXD_REFUSAL_NONE)
-			return r;
 	}
 	return PXD_REFUSAL_NONE;
 }

@@ -4,6 +4,9 @@
  * the data directory is writable and every dispatcher has looped recently.
  */
 #include <stdio.h>
+#include <string.h>
+
+#include "ingest.h"
 
 #include "router.h"
 
@@ -21,6 +24,26 @@ static bool dispatchers_alive(const struct pxd_daemon *d, int64_t now_ms)
 	return true;
 }
 
+/* "ok", "full" (journal.max_bytes reached) or the error of a failing write. */
+static const char *journal_state(const struct pxd_daemon *d, char *buf, size_t len)
+{
+	for (unsigned i = 0; i < d->ningest; i++) {
+		const struct pxd_ingest *ing = &d->ingest[i];
+
+		for (unsigned s = 0; s < ing->nstreams; s++) {
+			int err = __atomic_load_n(&ing->streams[s].error, __ATOMIC_RELAXED);
+
+			if (err) {
+				snprintf(buf, len, "error: %s", strerror(-err));
+				return buf;
+			}
+		}
+		if (pxd_stat_get(&ing->m->journal_bytes) >= ing->journal_quota)
+			return "full";
+	}
+	return "ok";
+}
+
 void pxd_ep_health(struct pxd_reqctx *rc)
 {
 	const struct pxd_daemon *d = rc->ing->d;
@@ -34,11 +57,14 @@ void pxd_ep_health(struct pxd_reqctx *rc)
 	} else if (pxd_sv_eq_lit(path, "/health/ready")) {
 		bool disp = dispatchers_alive(d, rc->ing->mono_ms);
 		bool stopping = rc->ing->stopping;
+		char jbuf[96];
+		const char *journal = journal_state(d, jbuf, sizeof(jbuf));
 
-		ok = disp && !stopping;
+		ok = disp && !stopping && journal[0] == 'o';
 		n = snprintf(body, sizeof(body),
-			     "{\"ready\":%s,\"dispatchers\":\"%s\",\"stopping\":%s,\"xdp\":\"off\"}",
-			     ok ? "true" : "false", disp ? "ok" : "stalled",
+			     "{\"ready\":%s,\"dispatchers\":\"%s\",\"journal\":\"%s\",\"stopping\":%s,"
+			     "\"xdp\":\"off\"}",
+			     ok ? "true" : "false", disp ? "ok" : "stalled", journal,
 			     stopping ? "true" : "false");
 	} else {
 		n = snprintf(body, sizeof(body), "{\"status\":\"ok\",\"version\":\"%s\"}",

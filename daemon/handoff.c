@@ -114,8 +114,7 @@ unsigned pxd_handoff_room_spsc(struct pxd_handoff *h, unsigned i, unsigned shard
 	return ck_ring_capacity(ring) - 1 - ck_ring_size(ring);
 }
 
-bool pxd_handoff_push_spsc(struct pxd_handoff *h, unsigned i, unsigned shard,
-			   struct pxd_evrec *rec)
+bool pxd_handoff_push_spsc(struct pxd_handoff *h, unsigned i, unsigned shard, struct pxd_evrec *rec)
 {
 	struct ck_ring_buffer *buf;
 	struct ck_ring *ring = ring_at(h, i, shard, &buf);
@@ -151,6 +150,8 @@ struct pxd_evrec *pxd_evrec_new(const char *line, size_t len, int64_t received_m
 	if (!rec)
 		return NULL;
 	rec->received_ms = received_ms;
+	rec->start = 0;
+	rec->end = 0;
 	rec->len = (uint32_t)len;
 	rec->_refs = 0;
 	memcpy(rec->line, line, len);

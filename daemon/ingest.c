@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -44,8 +45,8 @@ static void log_rl(const char *what, int err)
 	uint64_t suppressed;
 
 	if (pxd_log_ratelimit_ok(&rl_errors, 1000, &suppressed))
-		pxd_log_warn("ingest", "%s: %s (similar lines suppressed=%lu)", what, strerror(-err),
-			     suppressed);
+		pxd_log_warn("ingest", "%s: %s (similar lines suppressed=%lu)", what,
+			     strerror(-err), suppressed);
 }
 
 /*
@@ -159,7 +160,7 @@ static void start_send(struct pxd_ingest *ing, struct pxd_conn *c)
 	struct io_uring_sqe *sqe;
 	struct pxd_dbuf tmp;
 
-	if ((c->flags & (PXD_CONN_SENDING | PXD_CONN_CLOSING)) || !c->out.len)
+	if ((c->flags & (PXD_CONN_SENDING | PXD_CONN_CLOSING | PXD_CONN_PARKED)) || !c->out.len)
 		return;
 	sqe = conn_sqe(ing, c);
 	if (!sqe)
@@ -185,6 +186,20 @@ static void answer_refusal(struct pxd_ingest *ing, struct pxd_conn *c, enum pxd_
 	};
 
 	pxd_reply_refusal(&rc, r, NULL);
+}
+
+/*
+ * ack=durable: the answers queued on <c> go out only once the fsync that
+ * covers this pass's journal appends has completed. A connection parked
+ * again (pipelining) moves to the tail with the newer snapshot.
+ */
+static void park(struct pxd_ingest *ing, struct pxd_conn *c)
+{
+	pxd_list_del(&c->park_node);
+	pxd_list_add_tail(&ing->parked, &c->park_node);
+	c->flags |= PXD_CONN_PARKED;
+	c->park_snap = ing->snap_tail;
+	ing->parked_this_pass = true;
 }
 
 /*
@@ -225,6 +240,8 @@ static size_t process(struct pxd_ingest *ing, struct pxd_conn *c, const char *bu
 		rc.head = ing->req.method == PXD_HTTP_HEAD;
 		rc.close = !ing->req.keep_alive || ing->stopping;
 		pxd_router_dispatch(&rc);
+		if (rc.journaled && ing->d->conf->ack == PXD_ACK_DURABLE)
+			park(ing, c);
 		off += (size_t)n;
 		if (c->flags & PXD_CONN_CLOSE_AFTER)
 			return len;
@@ -254,8 +271,8 @@ static void on_data(struct pxd_ingest *ing, struct pxd_conn *c, const char *data
 	if (!c->in.len && !(c->flags & PXD_CONN_PAUSED)) {
 		/* Common case: whole requests inside one receive buffer, parsed in place. */
 		used = process(ing, c, data, n);
-		if (used < n && pxd_dbuf_append(&ing->conns.pool, &c->in, data + used,
-						(uint32_t)(n - used))) {
+		if (used < n &&
+		    pxd_dbuf_append(&ing->conns.pool, &c->in, data + used, (uint32_t)(n - used))) {
 			conn_close(ing, c);
 			return;
 		}
@@ -290,9 +307,9 @@ static void on_accept(struct pxd_ingest *ing, struct io_uring_cqe *cqe, unsigned
 		close(cqe->res);
 		return;
 	}
-	c = pxd_conn_get(&ing->conns, cqe->res,
-			 l == PXD_LISTENER_ADMIN || ing->listen_fd[PXD_LISTENER_ADMIN] < 0 ? 0
-										: ADMIN_RESERVE);
+	c = pxd_conn_get(
+	    &ing->conns, cqe->res,
+	    l == PXD_LISTENER_ADMIN || ing->listen_fd[PXD_LISTENER_ADMIN] < 0 ? 0 : ADMIN_RESERVE);
 	if (!c) {
 		/* At server.max_connections: refusing here keeps every open
 		 * connection's memory and latency as they are. */
@@ -334,7 +351,8 @@ static void on_recv(struct pxd_ingest *ing, struct pxd_conn *c, struct io_uring_
 	if (cqe->res == 0 || (cqe->res < 0 && cqe->res != -ENOBUFS)) {
 		/* EOF or error. A peer that half-closed after its last request
 		 * still gets the answers already queued. */
-		if (cqe->res == 0 && (c->flags & PXD_CONN_SENDING) && !(c->flags & PXD_CONN_CLOSING))
+		if (cqe->res == 0 && (c->flags & PXD_CONN_SENDING) &&
+		    !(c->flags & PXD_CONN_CLOSING))
 			c->flags |= PXD_CONN_CLOSE_AFTER;
 		else
 			conn_close(ing, c);
@@ -396,6 +414,107 @@ static void on_send(struct pxd_ingest *ing, struct pxd_conn *c, struct io_uring_
 		conn_linger(ing, c);
 }
 
+static void on_journal(struct pxd_ingest *ing, unsigned idx, enum pxd_op op, int res)
+{
+	struct pxd_jstream *js = &ing->streams[idx];
+	int64_t ms;
+	unsigned b = 0;
+	int err = pxd_journal_complete(js, &ing->conns.pool, op, res, ing->mono_ms, &ms);
+
+	while (b < PXD_COMMIT_BUCKETS && (double)ms > pxd_commit_bucket_ms[b])
+		b++;
+	pxd_stat_add(&ing->m->journal_commit_ms[b], 1);
+	pxd_stat_add(&ing->m->journal_commit_ms_sum, (uint64_t)(ms > 0 ? ms : 0));
+	if (err) {
+		uint64_t suppressed;
+		static __thread struct pxd_log_ratelimit rl;
+
+		pxd_stat_add(&ing->m->journal_errors, 1);
+		if (pxd_log_ratelimit_ok(&rl, 5000, &suppressed))
+			pxd_log_err("journal", "%s %s failed: %s; new events are refused with 503 "
+					       "until it succeeds (nothing acknowledged is dropped; "
+					       "retrying; similar lines suppressed=%lu)",
+				    js->dir, op == PXD_OP_JWRITE ? "write" : "fdatasync",
+				    strerror(-err), suppressed);
+	}
+}
+
+/* Snapshot of every stream's appended position, for connections parked in this pass. */
+static void take_snapshot(struct pxd_ingest *ing)
+{
+	uint64_t *snap;
+
+	if (!ing->parked_this_pass)
+		return;
+	ing->parked_this_pass = false;
+	if (ing->snap_tail - ing->snap_head == PXD_INGEST_SNAPS) {
+		/* Full: refresh the newest instead (its connections wait a little
+		 * longer, never less than they must). */
+		snap = ing->snaps + ((ing->snap_tail - 1) % PXD_INGEST_SNAPS) * ing->nstreams;
+		for (struct pxd_list *n = ing->parked.next; n != &ing->parked; n = n->next) {
+			struct pxd_conn *c = container_of(n, struct pxd_conn, park_node);
+
+			if (c->park_snap == ing->snap_tail)
+				c->park_snap = ing->snap_tail - 1;
+		}
+	} else {
+		snap = ing->snaps + (ing->snap_tail % PXD_INGEST_SNAPS) * ing->nstreams;
+		ing->snap_tail++;
+	}
+	for (unsigned s = 0; s < ing->nstreams; s++)
+		snap[s] = ing->streams[s].appended;
+}
+
+static bool snapshot_synced(const struct pxd_ingest *ing, uint64_t id)
+{
+	const uint64_t *snap = ing->snaps + (id % PXD_INGEST_SNAPS) * ing->nstreams;
+
+	for (unsigned s = 0; s < ing->nstreams; s++)
+		if (ing->streams[s].synced < snap[s])
+			return false;
+	return true;
+}
+
+static void release_parked(struct pxd_ingest *ing)
+{
+	while (!pxd_list_empty(&ing->parked)) {
+		struct pxd_conn *c = container_of(ing->parked.next, struct pxd_conn, park_node);
+
+		if (!snapshot_synced(ing, c->park_snap))
+			break;
+		pxd_list_del(&c->park_node);
+		c->flags &= ~PXD_CONN_PARKED;
+		start_send(ing, c);
+	}
+	while (ing->snap_head < ing->snap_tail && snapshot_synced(ing, ing->snap_head) &&
+	       (pxd_list_empty(&ing->parked) ||
+		container_of(ing->parked.next, struct pxd_conn, park_node)->park_snap >
+			ing->snap_head))
+		ing->snap_head++;
+}
+
+static void pump_journal(struct pxd_ingest *ing)
+{
+	const struct pxd_conf *conf = ing->d->conf;
+
+	for (unsigned s = 0; s < ing->nstreams; s++)
+		pxd_journal_pump(&ing->streams[s], &ing->ring, &ing->conns.pool, s, ing->mono_ms,
+				 conf->ack == PXD_ACK_DURABLE, conf->commit_interval_ms);
+}
+
+/* True when every appended byte is written and synced. */
+static bool journal_settled(const struct pxd_ingest *ing)
+{
+	for (unsigned s = 0; s < ing->nstreams; s++) {
+		const struct pxd_jstream *js = &ing->streams[s];
+
+		if (js->fill.len || js->next_fill.len || js->state != PXD_JSTATE_IDLE ||
+		    js->synced != js->appended)
+			return false;
+	}
+	return true;
+}
+
 static void on_cqe(struct pxd_ingest *ing, struct io_uring_cqe *cqe)
 {
 	struct pxd_ud ud = pxd_ud_decode(io_uring_cqe_get_data64(cqe));
@@ -407,6 +526,10 @@ static void on_cqe(struct pxd_ingest *ing, struct io_uring_cqe *cqe)
 	}
 	if (ud.op == PXD_OP_CANCEL || ud.op == PXD_OP_NONE)
 		return;
+	if (ud.op == PXD_OP_JWRITE || ud.op == PXD_OP_JSYNC) {
+		on_journal(ing, ud.slot, ud.op, cqe->res);
+		return;
+	}
 	if (ud.slot < ing->conns.nslots && ing->conns.slots[ud.slot].gen == ud.gen &&
 	    ing->conns.slots[ud.slot].fd >= 0)
 		c = &ing->conns.slots[ud.slot];
@@ -457,12 +580,28 @@ static void expire_timers(struct pxd_ingest *ing)
 		conn_close(ing, c);
 }
 
+static void publish_journal_gauges(struct pxd_ingest *ing)
+{
+	uint64_t deleted = 0;
+	uint64_t segs = 0;
+
+	for (unsigned s = 0; s < ing->nstreams; s++)
+		deleted += __atomic_load_n(&ing->streams[s].deleted_bytes, __ATOMIC_RELAXED);
+	for (unsigned s = 0; s < ing->nstreams; s++)
+		segs += __atomic_load_n(&ing->streams[s].cur_seq, __ATOMIC_RELAXED) -
+			__atomic_load_n(&ing->streams[s].first_seq, __ATOMIC_RELAXED) + 1;
+	__atomic_store_n(&ing->m->journal_bytes, ing->journal_base + ing->journal_appended - deleted,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&ing->m->journal_segments, segs, __ATOMIC_RELAXED);
+}
+
 static void rearm_starved(struct pxd_ingest *ing)
 {
 	/* Re-arm only when a good share of buffers is back, or we would bounce
 	 * straight into -ENOBUFS again. */
 	while (!pxd_list_empty(&ing->conns.rearm) && ing->br.lent < ing->br.nbufs / 2) {
-		struct pxd_conn *c = container_of(ing->conns.rearm.next, struct pxd_conn, rearm_node);
+		struct pxd_conn *c =
+		    container_of(ing->conns.rearm.next, struct pxd_conn, rearm_node);
 
 		pxd_list_del(&c->rearm_node);
 		if (!(c->flags & (PXD_CONN_CLOSING | PXD_CONN_RECV_ARMED)))
@@ -506,8 +645,9 @@ static int setup_ring(struct pxd_ingest *ing)
 	int err = pxd_uring_setup(&ing->ring, SQ_ENTRIES);
 
 	if (err) {
-		pxd_log_err("ingest", "io_uring setup failed: %s; pixeld needs Linux >= 6.0 with "
-				      "io_uring enabled (sysctl kernel.io_uring_disabled=0)",
+		pxd_log_err("ingest",
+			    "io_uring setup failed: %s; pixeld needs Linux >= 6.0 with "
+			    "io_uring enabled (sysctl kernel.io_uring_disabled=0)",
 			    strerror(-err));
 		return err;
 	}
@@ -547,7 +687,8 @@ void *pxd_ingest_run(void *arg)
 
 		if (!ing->stopping && __atomic_load_n(&ing->d->stop_ingest, __ATOMIC_ACQUIRE))
 			begin_stop(ing);
-		if (ing->stopping && (all_closed(ing) || ing->mono_ms > ing->stop_deadline_ms))
+		if (ing->stopping && ((all_closed(ing) && journal_settled(ing)) ||
+				      ing->mono_ms > ing->stop_deadline_ms))
 			break;
 		for (unsigned l = 0; l < PXD_LISTENER_COUNT; l++)
 			if (!ing->stopping && ing->listen_fd[l] >= 0 && !ing->accept_armed[l])
@@ -561,13 +702,14 @@ void *pxd_ingest_run(void *arg)
 		}
 		if (ing->stopping)
 			wait_ms = PXD_MIN(wait_ms, 50);
+		if (!journal_settled(ing))
+			wait_ms = PXD_MIN(wait_ms, (int64_t)ing->d->conf->commit_interval_ms);
 		ts.tv_sec = wait_ms / 1000;
 		ts.tv_nsec = (wait_ms % 1000) * 1000000;
 		io_uring_submit_and_wait_timeout(&ing->ring, &cqe, 1, &ts, NULL);
 		clock_tick(ing);
 
-		io_uring_for_each_cqe(&ing->ring, head, cqe)
-		{
+		io_uring_for_each_cqe (&ing->ring, head, cqe) {
 			on_cqe(ing, cqe);
 			count++;
 		}
@@ -575,6 +717,10 @@ void *pxd_ingest_run(void *arg)
 		pxd_bufring_flush(&ing->br);
 		rearm_starved(ing);
 		expire_timers(ing);
+		take_snapshot(ing);
+		pump_journal(ing);
+		release_parked(ing);
+		publish_journal_gauges(ing);
 	}
 	io_uring_submit(&ing->ring);
 	pxd_arena_fini(&arena);
@@ -596,11 +742,67 @@ const struct sockaddr_storage *pxd_ingest_peer(struct pxd_ingest *ing, struct px
 	return &c->peer;
 }
 
+/*
+ * Opens this thread's journal streams, one per shard. What an earlier run
+ * left is recovered first: a torn tail is cut, and writing starts in a new
+ * segment after the last one. Every stream starts in overflow: the shard
+ * replays it from its watermarks and asks for the ring when it has caught up.
+ */
+static int open_streams(struct pxd_ingest *ing)
+{
+	const struct pxd_conf *conf = ing->d->conf;
+
+	ing->nstreams = ing->d->ndisp;
+	ing->streams = calloc(ing->nstreams, sizeof(*ing->streams));
+	ing->snaps = calloc((size_t)PXD_INGEST_SNAPS * ing->nstreams, sizeof(*ing->snaps));
+	if (!ing->streams || !ing->snaps)
+		return -ENOMEM;
+	for (unsigned s = 0; s < ing->nstreams; s++) {
+		struct pxd_journal_tail tail;
+		char dir[4096];
+		int err;
+
+		if (pxd_journal_stream_path(dir, sizeof(dir), conf->journal_dir, ing->id, s))
+			return -ENAMETOOLONG;
+		if (mkdir(dir, 0750) && errno != EEXIST) {
+			err = -errno;
+			pxd_log_err("journal", "cannot create %s: %s; check journal.dir", dir,
+				    strerror(-err));
+			return err;
+		}
+		err = pxd_journal_cut_torn(dir, &tail);
+		if (err && err != -EBADMSG) {
+			pxd_log_err("journal", "cannot recover %s: %s", dir, strerror(-err));
+			return err;
+		}
+		if (tail.torn_bytes)
+			pxd_log_warn("journal", "%s: cut a torn tail of %lu bytes at segment %u "
+						"(a crash interrupted the last write; nothing it held was "
+						"acknowledged with ack=durable)",
+				     dir, tail.torn_bytes, tail.last_seq);
+		if (err == -EBADMSG)
+			pxd_log_err("journal", "%s: segment %u is corrupt; writing continues in a new "
+					       "segment; run pixelctl journal verify",
+				    dir, tail.last_seq);
+		err = pxd_journal_open(&ing->streams[s], dir, ing->id, s, tail.last_seq + 1);
+		if (err) {
+			pxd_log_err("journal", "cannot open a segment in %s: %s", dir, strerror(-err));
+			return err;
+		}
+		ing->streams[s].first_seq = tail.first_seq ? tail.first_seq : tail.last_seq + 1;
+		ing->streams[s].overflow = 1;
+		ing->journal_base += tail.bytes;
+	}
+	ing->journal_quota = conf->max_bytes / ing->d->ningest;
+	return 0;
+}
+
 int pxd_ingest_init(struct pxd_ingest *ing, struct pxd_daemon *d, unsigned id, int listen_fd,
 		    int admin_fd)
 {
 	const struct pxd_conf *conf = d->conf;
-	uint32_t slots = conf->max_connections / d->ningest + 1 + (admin_fd >= 0 ? ADMIN_RESERVE : 0);
+	uint32_t slots =
+	    conf->max_connections / d->ningest + 1 + (admin_fd >= 0 ? ADMIN_RESERVE : 0);
 	int err;
 
 	memset(ing, 0, sizeof(*ing));
@@ -622,6 +824,10 @@ int pxd_ingest_init(struct pxd_ingest *ing, struct pxd_daemon *d, unsigned id, i
 				  conf->idle_timeout_ms, LINGER_MS);
 	if (err)
 		return err;
+	pxd_list_init(&ing->parked);
+	err = open_streams(ing);
+	if (err)
+		return err;
 	pxd_uuid7_init(&ing->uuid);
 	return 0;
 }
@@ -631,6 +837,11 @@ void pxd_ingest_fini(struct pxd_ingest *ing)
 	for (uint32_t i = 0; i < ing->conns.nslots; i++)
 		if (ing->conns.slots[i].fd >= 0)
 			close(ing->conns.slots[i].fd);
+	for (unsigned s = 0; ing->streams && s < ing->nstreams; s++)
+		pxd_journal_close(&ing->streams[s], &ing->conns.pool);
+	free(ing->streams);
+	free(ing->snaps);
+	ing->streams = NULL;
 	pxd_conn_table_fini(&ing->conns);
 	if (ing->ring_ready) {
 		pxd_bufring_fini(&ing->br, &ing->ring);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -251,6 +252,23 @@ static int runtime_init(struct runtime *rt, char *err, size_t errlen)
 				      "--data-dir",
 			 conf->data_dir, strerror(-rc));
 		return rc;
+	}
+	rc = make_dirs(conf->journal_dir);
+	if (rc) {
+		snprintf(err, errlen, "cannot create journal directory %s: %s; create it or set "
+				      "journal.dir",
+			 conf->journal_dir, strerror(-rc));
+		return rc;
+	}
+	if (!conf->max_bytes) {
+		struct statvfs vfs;
+
+		/* Default: 80% of the space free at start, so the journal stops
+		 * taking events (503) before the disk is full for everyone. */
+		if (statvfs(conf->journal_dir, &vfs) == 0)
+			conf->max_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize / 10 * 8;
+		pxd_log_info("main", "journal.max_bytes = %lu (80%% of the free space of %s)",
+			     (unsigned long)conf->max_bytes, conf->journal_dir);
 	}
 	rc = pxd_metrics_init(&d->metrics, d->ningest, d->ndisp, (unsigned)conf->ndests,
 			      rt->dest_names);

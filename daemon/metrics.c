@@ -7,11 +7,13 @@
 
 #include "buf.h"
 
+const double pxd_commit_bucket_ms[PXD_COMMIT_BUCKETS] = { 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000 };
+
 static const char *const endpoint_names[PXD_EP_COUNT] = {
-	[PXD_EP_PIXEL_GIF] = "pixel_gif", [PXD_EP_PIXEL] = "pixel",
-	[PXD_EP_BEACON] = "beacon",	  [PXD_EP_PREFLIGHT] = "preflight",
+	[PXD_EP_PIXEL_GIF] = "pixel_gif",   [PXD_EP_PIXEL] = "pixel",
+	[PXD_EP_BEACON] = "beacon",	    [PXD_EP_PREFLIGHT] = "preflight",
 	[PXD_EP_EMAIL_OPEN] = "email_open", [PXD_EP_HEALTH] = "health",
-	[PXD_EP_METRICS] = "metrics",	  [PXD_EP_ADMIN] = "admin",
+	[PXD_EP_METRICS] = "metrics",	    [PXD_EP_ADMIN] = "admin",
 	[PXD_EP_UNKNOWN] = "unknown",
 };
 
@@ -145,14 +147,23 @@ static const struct scalar ingest_scalars[] = {
 	  "Times every receive buffer was in use (back-pressure, not loss).",
 	  offsetof(struct pxd_metrics_ingest, recv_nobufs) },
 	{ "pixeld_handoff_ring_full_total", "counter",
-	  "Events refused because a dispatcher ring was full.",
+	  "Events journaled but not handed off because the ring was full (the shard reads them "
+	  "back from the journal).",
 	  offsetof(struct pxd_metrics_ingest, ring_full) },
+	{ "pixeld_journal_bytes", "gauge", "Bytes of journal segments on disk or being written.",
+	  offsetof(struct pxd_metrics_ingest, journal_bytes) },
+	{ "pixeld_journal_segments", "gauge", "Journal segment files.",
+	  offsetof(struct pxd_metrics_ingest, journal_segments) },
+	{ "pixeld_journal_errors_total", "counter",
+	  "Journal writes or syncs that failed (disk full, I/O error); they are retried.",
+	  offsetof(struct pxd_metrics_ingest, journal_errors) },
 };
 
 static void render_ingest(const struct pxd_metrics *m, struct pxd_buf *out)
 {
-	pxd_buf_puts(out, "# HELP pixeld_requests_total Requests answered, by endpoint and status.\n"
-			  "# TYPE pixeld_requests_total counter\n");
+	pxd_buf_puts(out,
+		     "# HELP pixeld_requests_total Requests answered, by endpoint and status.\n"
+		     "# TYPE pixeld_requests_total counter\n");
 	for (unsigned e = 0; e < PXD_EP_COUNT; e++) {
 		for (unsigned s = 0; s < PXD_ST_COUNT; s++) {
 			uint64_t n = 0;
@@ -160,10 +171,11 @@ static void render_ingest(const struct pxd_metrics *m, struct pxd_buf *out)
 			for (unsigned i = 0; i < m->ningest; i++)
 				n += pxd_stat_get(&m->ingest[i].requests[e][s]);
 			if (n)
-				pxd_buf_printf(out,
-					       "pixeld_requests_total{endpoint=\"%s\",status=\"%u\"} "
-					       "%lu\n",
-					       endpoint_names[e], status_codes[s], n);
+				pxd_buf_printf(
+				    out,
+				    "pixeld_requests_total{endpoint=\"%s\",status=\"%u\"} "
+				    "%lu\n",
+				    endpoint_names[e], status_codes[s], n);
 		}
 	}
 	pxd_buf_puts(out, "# HELP pixeld_events_accepted_total Events accepted, by endpoint.\n"
@@ -172,12 +184,12 @@ static void render_ingest(const struct pxd_metrics *m, struct pxd_buf *out)
 		pxd_buf_printf(out, "pixeld_events_accepted_total{endpoint=\"%s\"} %lu\n",
 			       endpoint_names[e],
 			       sum_ingest(m, offsetof(struct pxd_metrics_ingest, events_accepted) +
-						     e * sizeof(uint64_t)));
+						 e * sizeof(uint64_t)));
 	pxd_buf_puts(out, "# HELP pixeld_events_rejected_total Requests or events refused, by "
 			  "reason.\n# TYPE pixeld_events_rejected_total counter\n");
 	for (unsigned r = 1; r < PXD_REFUSAL_COUNT; r++) {
 		uint64_t n = sum_ingest(m, offsetof(struct pxd_metrics_ingest, events_rejected) +
-						   r * sizeof(uint64_t));
+					       r * sizeof(uint64_t));
 
 		if (n)
 			pxd_buf_printf(out, "pixeld_events_rejected_total{reason=\"%s\"} %lu\n",
@@ -228,12 +240,37 @@ static void render_dests(const struct pxd_metrics *m, struct pxd_buf *out)
 
 			for (unsigned s = 0; s < m->nshards; s++)
 				n += pxd_stat_get(
-					(const uint64_t *)((const char *)&m->dest[(size_t)s * m->ndests + d] +
-							   f->off));
+				    (const uint64_t *)((const char *)&m
+							   ->dest[(size_t)s * m->ndests + d] +
+						       f->off));
 			pxd_buf_printf(out, "%s{destination=\"%s\"} %lu\n", f->name,
 				       m->dest_names[d], n);
 		}
 	}
+}
+
+static void render_commit_latency(const struct pxd_metrics *m, struct pxd_buf *out)
+{
+	uint64_t cum = 0;
+
+	pxd_buf_puts(out, "# HELP pixeld_journal_commit_seconds Time of one journal write or "
+			  "fdatasync.\n# TYPE pixeld_journal_commit_seconds histogram\n");
+	for (unsigned b = 0; b <= PXD_COMMIT_BUCKETS; b++) {
+		cum += sum_ingest(m, offsetof(struct pxd_metrics_ingest, journal_commit_ms) +
+					     b * sizeof(uint64_t));
+		if (b < PXD_COMMIT_BUCKETS)
+			pxd_buf_printf(out, "pixeld_journal_commit_seconds_bucket{le=\"%g\"} %lu\n",
+				       pxd_commit_bucket_ms[b] / 1000.0, cum);
+		else
+			pxd_buf_printf(out, "pixeld_journal_commit_seconds_bucket{le=\"+Inf\"} %lu\n",
+				       cum);
+	}
+	pxd_buf_printf(out,
+		       "pixeld_journal_commit_seconds_sum %.3f\npixeld_journal_commit_seconds_count "
+		       "%lu\n",
+		       (double)sum_ingest(m, offsetof(struct pxd_metrics_ingest, journal_commit_ms_sum)) /
+			       1000.0,
+		       cum);
 }
 
 static void render_email(const struct pxd_metrics *m, struct pxd_buf *out)
@@ -245,30 +282,31 @@ static void render_email(const struct pxd_metrics *m, struct pxd_buf *out)
 		pxd_buf_printf(out, "pixeld_email_tokens_rejected_total{reason=\"%s\"} %lu\n",
 			       pxd_email_verdict_name((enum pxd_email_verdict)v),
 			       sum_ingest(m, offsetof(struct pxd_metrics_ingest, email_rejected) +
-						     v * sizeof(uint64_t)));
+						 v * sizeof(uint64_t)));
 	pxd_buf_puts(out, "# HELP pixeld_email_opens_total Valid email opens, by open_kind.\n"
 			  "# TYPE pixeld_email_opens_total counter\n");
 	for (unsigned k = 0; k < PXD_OPEN_KIND_COUNT; k++)
 		pxd_buf_printf(out, "pixeld_email_opens_total{kind=\"%s\"} %lu\n",
 			       pxd_mail_proxy_kind_name((enum pxd_open_kind)k),
 			       sum_ingest(m, offsetof(struct pxd_metrics_ingest, email_opens) +
-						     k * sizeof(uint64_t)));
+						 k * sizeof(uint64_t)));
 	pxd_buf_printf(
-		out,
-		"# HELP pixeld_email_first_opens_total Opens that were the first of their "
-		"(message, recipient) within email.first_open_window.\n"
-		"# TYPE pixeld_email_first_opens_total counter\npixeld_email_first_opens_total %lu\n"
-		"# HELP pixeld_email_first_open_evictions_total Remembered opens pushed out of the "
-		"full first-open table (raise email.dedup_slots when this grows).\n"
-		"# TYPE pixeld_email_first_open_evictions_total counter\n"
-		"pixeld_email_first_open_evictions_total %lu\n",
-		sum_ingest(m, offsetof(struct pxd_metrics_ingest, first_open.first)),
-		sum_ingest(m, offsetof(struct pxd_metrics_ingest, first_open.evicted)));
+	    out,
+	    "# HELP pixeld_email_first_opens_total Opens that were the first of their "
+	    "(message, recipient) within email.first_open_window.\n"
+	    "# TYPE pixeld_email_first_opens_total counter\npixeld_email_first_opens_total %lu\n"
+	    "# HELP pixeld_email_first_open_evictions_total Remembered opens pushed out of the "
+	    "full first-open table (raise email.dedup_slots when this grows).\n"
+	    "# TYPE pixeld_email_first_open_evictions_total counter\n"
+	    "pixeld_email_first_open_evictions_total %lu\n",
+	    sum_ingest(m, offsetof(struct pxd_metrics_ingest, first_open.first)),
+	    sum_ingest(m, offsetof(struct pxd_metrics_ingest, first_open.evicted)));
 }
 
 int pxd_metrics_render(const struct pxd_metrics *m, struct pxd_buf *out)
 {
 	render_ingest(m, out);
+	render_commit_latency(m, out);
 	render_email(m, out);
 	render_dests(m, out);
 	return out->p ? 0 : -ENOMEM;

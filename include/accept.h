@@ -23,13 +23,16 @@ enum pxd_refusal pxd_accept_prepare(struct pxd_reqctx *rc, struct pxd_event *ev,
 /* Returns the dispatcher shard of a prepared <ev> (tenant and user key). */
 unsigned pxd_accept_shard(struct pxd_reqctx *rc, const struct pxd_event *ev);
 
-/* Returns true when the ring from this thread to <shard> has <n> free slots. */
-bool pxd_accept_room(struct pxd_reqctx *rc, unsigned shard, unsigned n);
+/* Returns PXD_REFUSAL_NONE when the journal takes events (healthy, under
+ * journal.max_bytes), else PXD_REFUSAL_JOURNAL_FULL. */
+enum pxd_refusal pxd_accept_journal_ok(struct pxd_reqctx *rc);
 
 /*
- * Serializes a prepared <ev> and pushes it to <shard>. Returns
- * PXD_REFUSAL_NONE (accepted and counted for <rc>'s endpoint),
- * PXD_REFUSAL_OVERLOADED (ring full, counted) or PXD_REFUSAL_INTERNAL.
+ * Serializes a prepared <ev>, appends it to this thread's journal stream
+ * for <shard> and hands it to the shard. Returns PXD_REFUSAL_NONE (accepted
+ * and counted for <rc>'s endpoint; <rc>->journaled set),
+ * PXD_REFUSAL_JOURNAL_FULL (no memory for the journal buffer) or
+ * PXD_REFUSAL_INTERNAL.
  */
 enum pxd_refusal pxd_accept_commit(struct pxd_reqctx *rc, struct pxd_event *ev, unsigned shard);
 

@@ -56,6 +56,7 @@ enum pxd_conn_flags {
 	PXD_CONN_NEED_RECV = 1u << 6,	 /* recv ended with -ENOBUFS: re-arm when buffers return */
 	PXD_CONN_PEER_KNOWN = 1u << 7,
 	PXD_CONN_PAUSED = 1u << 8,	 /* input held back until queued output drains */
+	PXD_CONN_PARKED = 1u << 9,	 /* ack=durable: answers wait for the journal's fsync */
 };
 
 struct pxd_conn {
@@ -72,6 +73,8 @@ struct pxd_conn {
 	uint32_t sent;		 /* bytes of <sending> already sent */
 	struct sockaddr_storage peer;
 	struct pxd_list rearm_node; /* on the re-arm list while PXD_CONN_NEED_RECV */
+	struct pxd_list park_node;  /* on the parked list while PXD_CONN_PARKED */
+	uint64_t park_snap;	    /* the journal snapshot its answers wait for */
 };
 
 struct pxd_conn_table {

@@ -15,6 +15,7 @@
 #include "adapter.h"
 #include "daemon.h"
 #include "handoff.h"
+#include "journal.h"
 
 /* Events of one destination waiting to be written or sent. */
 struct pxd_batcher {
@@ -32,8 +33,32 @@ struct pxd_batcher {
 	uint32_t linger_ms;
 };
 
+/*
+ * What a shard knows of one ingest thread's stream to it: whether it takes
+ * events from the ring or reads them back from the journal (after an
+ * overflow, and for the replay at start), how far it has routed, and each
+ * destination's watermark there (everything before it is delivered or
+ * dead-lettered).
+ */
+struct pxd_dstream {
+	unsigned ingest;
+	char dir[4096];
+	struct pxd_jstream *js; /* the writer's published state */
+	struct pxd_journal_reader *reader;
+	bool journal_mode;
+	bool resume_asked;
+	uint64_t cursor; /* right after the last record routed */
+	uint64_t *wm;	 /* [ndests] */
+};
+
 struct pxd_dispatcher {
 	unsigned id;
+	struct pxd_dstream *streams; /* one per ingest thread */
+	unsigned nstreams;
+	uint64_t *wm_all; /* nstreams x ndests watermarks, as persisted */
+	char wm_path[4200];
+	int64_t last_wm_save_ms;
+	uint64_t replayed; /* counter: records read back from the journal */
 	struct pxd_daemon *d;
 	struct pxd_dest *dests; /* d->conf->ndests */
 	struct pxd_batcher *batchers;

@@ -29,6 +29,7 @@ struct pxd_reqctx {
 	struct pxd_sv cors_origin; /* echoed in Access-Control-Allow-Origin when set */
 	const char *allow;	  /* methods of the matched path, for 405 */
 	unsigned status;	  /* set by the reply functions */
+	bool journaled;		  /* an event of this request went to the journal */
 	size_t ip_len;		  /* client address, filled on first use */
 	char ip[46];
 };

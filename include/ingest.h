@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "daemon.h"
 #include "http_parse.h"
+#include "journal.h"
 #include "metrics.h"
 #include "uuid7.h"
 
@@ -57,7 +58,28 @@ struct pxd_ingest {
 	char *line_scratch;  /* PXD_EVENT_LINE_MAX: the serialized event */
 	char *json_scratch;  /* PXD_HTTP_MAX_BODY: re-serialized props */
 	struct pxd_uuid7 uuid;
+
+	/* The journal: one stream per dispatcher shard. */
+	struct pxd_jstream *streams;
+	unsigned nstreams;
+	uint64_t journal_quota; /* this thread's share of journal.max_bytes */
+	uint64_t journal_appended; /* bytes appended since start */
+	uint64_t journal_base;	   /* bytes on disk at start */
+	/*
+	 * ack=durable: connections whose answers wait for an fsync, in the
+	 * order they were parked, and snapshots of every stream's appended
+	 * position taken at the end of the loop passes that parked someone.
+	 * A connection is released when every stream's synced position has
+	 * reached its snapshot.
+	 */
+	struct pxd_list parked;
+	uint64_t *snaps; /* PXD_INGEST_SNAPS x nstreams positions */
+	uint64_t snap_head; /* oldest snapshot still needed */
+	uint64_t snap_tail; /* next snapshot to take */
+	bool parked_this_pass;
 };
+
+#define PXD_INGEST_SNAPS 256
 
 /* Sets up thread <id>'s connection slots and scratch around the given
  * listening sockets (admin_fd may be -1). Returns 0 or -errno. The ring is

@@ -55,6 +55,10 @@ enum pxd_status_idx {
 	PXD_ST_COUNT, /* number of statuses; keep last */
 };
 
+/* Upper bounds (ms) of the journal commit latency histogram. */
+#define PXD_COMMIT_BUCKETS 10
+extern const double pxd_commit_bucket_ms[PXD_COMMIT_BUCKETS];
+
 /* One ingest thread's counters; written by that thread only. */
 struct pxd_metrics_ingest {
 	uint64_t requests[PXD_EP_COUNT][PXD_ST_COUNT];
@@ -68,7 +72,13 @@ struct pxd_metrics_ingest {
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	uint64_t recv_nobufs;
-	uint64_t ring_full;
+	uint64_t ring_full;	/* events journaled but not handed off: the shard reads them back */
+	uint64_t journal_bytes; /* gauge: this thread's journal on disk or waiting for it */
+	uint64_t journal_segments; /* gauge */
+	uint64_t journal_errors;   /* failed writes or syncs (retried) */
+	uint64_t journal_commits;
+	uint64_t journal_commit_ms[PXD_COMMIT_BUCKETS + 1]; /* histogram; last = +Inf */
+	uint64_t journal_commit_ms_sum;
 	uint64_t email_rejected[PXD_EMAIL_VERDICT_COUNT]; /* [0] unused */
 	uint64_t email_opens[PXD_OPEN_KIND_COUNT];
 	struct pxd_first_open_stats first_open;

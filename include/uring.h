@@ -19,6 +19,8 @@ enum pxd_op {
 	PXD_OP_SHUTDOWN,
 	PXD_OP_CLOSE,
 	PXD_OP_CANCEL,
+	PXD_OP_JWRITE, /* journal write; slot = stream index */
+	PXD_OP_JSYNC,  /* journal fdatasync; slot = stream index */
 	PXD_OP_COUNT, /* number of ops; keep last */
 };
 

@@ -123,9 +123,10 @@ def test_connection_cap():
         wait_for(lambda: http_get(p.port, "/health")[0] == 200, what="served after the burst")
 
 
-def test_full_ring_503_then_delivered():
-    """A sink that blocks (a FIFO nobody reads yet) fills the ring: 503 with
-    Retry-After, nothing lost; once read, every acknowledged event arrives."""
+def test_blocked_sink_backlog_in_journal():
+    """A sink that blocks (a FIFO nobody reads yet) stops the dispatcher: the
+    ring fills, events keep being accepted (journaled, never a 503), and once
+    the sink reads again every acknowledged event arrives exactly once."""
     p = Pixeld(server_extra="ring_size = 1024\n",
                dest='[destination "events"]\ntype = jsonl\npath = events.fifo\n')
     try:
@@ -133,26 +134,20 @@ def test_full_ring_503_then_delivered():
         fifo = os.path.join(p.data_dir, "events.fifo")
         os.mkfifo(fifo)
         p.start()
-        acked, refused = [], 0
+        acked = []
         s = Sock(p.port)
         for i in range(6000):
             body = json.dumps({"event": "Lead", "event_id": "ring-%d" % i}).encode()
             s.send(b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
                    % len(body) + body)
             st, h, resp = s.response()
-            if st == 204:
-                acked.append("ring-%d" % i)
-            else:
-                assert st == 503 and h.get("retry-after"), (st, h)
-                assert json.loads(resp)["error"] == "overloaded"
-                refused += 1
-                if refused > 50:
-                    break
+            assert st == 204, (st, resp)
+            acked.append("ring-%d" % i)
         s.close()
-        assert refused > 0, "ring never filled"
-        assert p.metric("pixeld_handoff_ring_full_total") >= refused
+        assert p.metric("pixeld_handoff_ring_full_total") > 0, "the ring never filled"
         st, _, body = http_get(p.port, "/p.gif?e=Lead&id=ring-pixel")
         assert st == 200 and body.startswith(b"GIF89a")
+        acked.append("ring-pixel")
         got = []
 
         def reader():
@@ -174,7 +169,7 @@ def main():
     raise_nofile()
     run_tests([test_1000_concurrent_connections, test_slow_client_408_others_unaffected,
                test_idle_timeout_closes, test_unknown_host_and_admin_key, test_connection_cap,
-               test_full_ring_503_then_delivered])
+               test_blocked_sink_backlog_in_journal])
 
 
 if __name__ == "__main__":
