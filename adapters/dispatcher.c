@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "crc32c.h"
+#include "watermark.h"
 #include "ingest.h"
 #include "log.h"
 
@@ -21,7 +21,7 @@
 #define IDLE_SLEEP_MAX_MS 20
 #define SYNC_INTERVAL_MS 1000
 #define RETRY_MAX_MS 5000
-#define WM_SAVE_INTERVAL_MS 1000
+#define WM_PUBLISH_INTERVAL_MS 500
 
 static const uint32_t default_linger_ms = 200;
 
@@ -67,7 +67,8 @@ static void batcher_fini(struct pxd_batcher *b)
 /*
  * Each destination's watermark per stream: the start of its first event of
  * that stream still in its batch, else everything routed so far. Only moves
- * forward.
+ * forward. Published for the main thread, which saves them
+ * (daemon/wm_sync.c) after the sinks were synced here.
  */
 static void wm_compute(struct pxd_dispatcher *ds)
 {
@@ -87,112 +88,9 @@ static void wm_compute(struct pxd_dispatcher *ds)
 				}
 			}
 			if (wm > st->wm[d])
-				st->wm[d] = wm;
+				__atomic_store_n(&st->wm[d], wm, __ATOMIC_RELEASE);
 		}
 	}
-}
-
-/* Segments every destination is past are deleted (after the watermarks
- * that say so are on disk). */
-static void delete_consumed(struct pxd_dispatcher *ds)
-{
-	unsigned ndests = ds->d->conf->ndests;
-
-	for (unsigned i = 0; i < ds->nstreams; i++) {
-		struct pxd_dstream *st = &ds->streams[i];
-		uint64_t low = st->cursor;
-		uint64_t bytes = 0;
-		unsigned nsegs = 0;
-
-		for (unsigned d = 0; d < ndests; d++)
-			low = PXD_MIN(low, st->wm[d]);
-		if (pxd_journal_delete_below(st->dir, low, &nsegs, &bytes) == 0 && nsegs) {
-			__atomic_add_fetch(&st->js->deleted_bytes, bytes, __ATOMIC_RELAXED);
-			__atomic_store_n(&st->js->first_seq, pxd_journal_pos_seq(low), __ATOMIC_RELAXED);
-		}
-	}
-}
-
-/*
- * Watermarks of this shard: "pixeld-watermarks 1" then one line per
- * (destination, ingest stream) "<dest> <ingest> <position in hex>", then
- * "crc <CRC-32C of everything before, hex>". Written to a temporary file,
- * fsync'd and renamed over the old one, so a crash leaves one or the other.
- * A destination missing from the file starts at 0 (it gets the journal's
- * whole history); one no longer configured is dropped.
- */
-static int wm_load(struct pxd_dispatcher *ds, char *err, size_t errlen)
-{
-	const struct pxd_conf *conf = ds->d->conf;
-	char line[256];
-	uint32_t crc = 0;
-	bool sealed = false;
-	FILE *f;
-
-	snprintf(ds->wm_path, sizeof(ds->wm_path), "%s/watermarks-s%u", conf->journal_dir, ds->id);
-	f = fopen(ds->wm_path, "r");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char name[PXD_CONF_NAME_MAX];
-		unsigned ingest;
-		unsigned long long pos;
-		unsigned sum;
-
-		if (sscanf(line, "crc %x", &sum) == 1) {
-			sealed = sum == crc;
-			break;
-		}
-		crc = pxd_crc32c(crc, line, strlen(line));
-		if (sscanf(line, "%63s %u %llx", name, &ingest, &pos) != 3 || ingest >= ds->d->ningest)
-			continue;
-		for (size_t d = 0; d < conf->ndests; d++)
-			if (strcmp(conf->dests[d].name, name) == 0)
-				ds->wm_all[(size_t)ingest * conf->ndests + d] = pos;
-	}
-	fclose(f);
-	if (!sealed) {
-		snprintf(err, errlen, "%s is damaged (checksum); move it away to replay the whole "
-				      "journal to every destination, or restore it",
-			 ds->wm_path);
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-static void wm_save(struct pxd_dispatcher *ds)
-{
-	const struct pxd_conf *conf = ds->d->conf;
-	char tmp[4300];
-	struct pxd_buf out = { 0 };
-	uint32_t crc;
-	int fd;
-
-	wm_compute(ds);
-	pxd_buf_puts(&out, "pixeld-watermarks 1\n");
-	for (unsigned i = 0; i < ds->nstreams; i++)
-		for (size_t d = 0; d < conf->ndests; d++)
-			pxd_buf_printf(&out, "%s %u %lx\n", conf->dests[d].name, i,
-				       ds->streams[i].wm[d]);
-	crc = pxd_crc32c(0, out.p, out.len);
-	pxd_buf_printf(&out, "crc %08x\n", crc);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ds->wm_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || write(fd, out.p, out.len) != (ssize_t)out.len || fdatasync(fd) ||
-	    rename(tmp, ds->wm_path)) {
-		uint64_t suppressed;
-		static __thread struct pxd_log_ratelimit rl;
-
-		if (pxd_log_ratelimit_ok(&rl, 10000, &suppressed))
-			pxd_log_err("dispatch", "cannot save %s: %s; delivered events may be sent "
-						"again after a restart",
-				    ds->wm_path, strerror(errno));
-	} else {
-		delete_consumed(ds);
-	}
-	if (fd >= 0)
-		close(fd);
-	pxd_buf_free(&out);
 }
 
 /*
@@ -211,15 +109,15 @@ static int streams_init(struct pxd_dispatcher *ds, char *err, size_t errlen)
 	ds->wm_all = calloc(ds->nstreams * (ndests ? ndests : 1), sizeof(*ds->wm_all));
 	if (!ds->streams || !ds->wm_all)
 		return -ENOMEM;
-	rc = wm_load(ds, err, errlen);
-	if (rc)
-		return rc;
 	for (unsigned i = 0; i < ds->nstreams; i++) {
 		struct pxd_dstream *st = &ds->streams[i];
 		uint64_t low = UINT64_MAX;
 
 		st->ingest = i;
 		st->wm = &ds->wm_all[(size_t)i * ndests];
+		for (size_t k = 0; k < ndests; k++)
+			pxd_watermarks_get(ds->d->watermarks, conf->dests[k].name, i, ds->id,
+					   &st->wm[k]);
 		if (pxd_journal_stream_path(st->dir, sizeof(st->dir), conf->journal_dir, i, ds->id))
 			return -ENAMETOOLONG;
 		if (mkdir(st->dir, 0750) && errno != EEXIST) {
@@ -631,11 +529,11 @@ void *pxd_dispatcher_run(void *arg)
 			sync_dests(ds);
 			ds->last_sync_ms = now;
 		}
-		if (now - ds->last_wm_save_ms >= WM_SAVE_INTERVAL_MS) {
+		if (now - ds->last_wm_save_ms >= WM_PUBLISH_INTERVAL_MS) {
 			/* Sinks first: a watermark must never get ahead of the data. */
 			sync_dests(ds);
 			ds->last_sync_ms = now;
-			wm_save(ds);
+			wm_compute(ds);
 			ds->last_wm_save_ms = now;
 		}
 		if (stop && (stop == 2 || caught_up(ds)))
@@ -658,7 +556,7 @@ void *pxd_dispatcher_run(void *arg)
 						 "sent after the restart",
 				     ds->dests[i].conf->name, ds->batchers[i].n);
 	sync_dests(ds);
-	wm_save(ds);
+	wm_compute(ds);
 	return NULL;
 }
 

@@ -26,6 +26,7 @@
 #include "mail_proxy.h"
 #include "log.h"
 #include "version.h"
+#include "wm_sync.h"
 
 static const char usage[] =
 	"usage: pixeld [-c FILE] [--listen ADDR:PORT] [--admin ADDR:PORT] [--data-dir DIR]\n"
@@ -215,6 +216,7 @@ static void runtime_fini(struct runtime *rt)
 	if (rt->admin_fd >= 0)
 		close(rt->admin_fd);
 	email_fini(&rt->d, rt->served);
+	pxd_wm_sync_stop(&rt->d);
 	pxd_handoff_destroy(rt->d.handoff);
 	pxd_metrics_fini(&rt->d.metrics);
 	free(rt->d.ingest);
@@ -283,6 +285,9 @@ static int runtime_init(struct runtime *rt, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot allocate hand-off rings: %s", strerror(-rc));
 		return rc;
 	}
+	rc = pxd_wm_sync_start(d, err, errlen);
+	if (rc)
+		return rc;
 	for (unsigned i = 0; i < d->ndisp; i++) {
 		rc = pxd_dispatcher_init(&d->disp[i], d, i, err, errlen);
 		if (rc)
@@ -357,6 +362,8 @@ static void stop_all(struct pxd_daemon *d, pthread_t *ingest_threads)
 			pthread_join(d->disp[i].thread, NULL);
 		}
 	}
+	/* The shards published their last watermarks after their last sync. */
+	pxd_wm_sync_tick(d);
 }
 
 static int serve(struct runtime *rt, const sigset_t *sigs)
@@ -381,8 +388,13 @@ static int serve(struct runtime *rt, const sigset_t *sigs)
 		     d->ndisp, rt->conf.data_dir);
 
 	for (;;) {
-		if (sigwait(sigs, &sig))
+		struct timespec tick = { 1, 0 };
+
+		sig = sigtimedwait(sigs, NULL, &tick);
+		if (sig < 0) {
+			pxd_wm_sync_tick(d);
 			continue;
+		}
 		if (sig == SIGHUP) {
 			__atomic_add_fetch(&d->reopen_gen, 1, __ATOMIC_RELEASE);
 			pxd_log_info("main", "SIGHUP: reopening sink files");

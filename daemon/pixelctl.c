@@ -13,6 +13,7 @@
 
 #include "admin_client.h"
 #include "conf.h"
+#include "journal_ctl.h"
 #include "pixelctl_pixel.h"
 #include "version.h"
 
@@ -24,6 +25,8 @@ static const char usage[] =
 	"Commands:\n"
 	"  status [--json]    uptime, connections, events accepted/rejected, backlog per\n"
 	"                     destination of the running pixeld\n"
+	"  journal status [--json]  segments, bytes, watermarks and backlog per destination\n"
+	"  journal verify [--json]  check every journal record; exit 1 when corrupt\n"
 	"  pixel sign ...     mint an email open-pixel URL (or --csv FILE: one per row)\n"
 	"  pixel verify URL   check a pixel URL or token and print its fields\n"
 	"  version            print the version\n"
@@ -125,6 +128,7 @@ static int cmd_help(int argc, char **argv, const struct pxd_conf *conf)
 static const struct command commands[] = {
 	{ "status", cmd_status, true },
 	{ "pixel", pxd_pixelctl_pixel_main, true },
+	{ "journal", pxd_journal_ctl_main, true },
 	{ "version", cmd_version, false },
 	{ "help", cmd_help, false },
 	{ "--help", cmd_help, false },

@@ -18,6 +18,7 @@
 
 struct pxd_ingest;
 struct pxd_dispatcher;
+struct pxd_watermarks;
 
 struct pxd_daemon {
 	const struct pxd_conf *conf;
@@ -25,6 +26,7 @@ struct pxd_daemon {
 	struct pxd_handoff *handoff;
 	struct pxd_ingest *ingest;
 	unsigned ningest;
+	struct pxd_watermarks *watermarks; /* main thread only (daemon/wm_sync.c) */
 	struct pxd_dispatcher *disp;
 	unsigned ndisp;
 	int64_t started_ms;

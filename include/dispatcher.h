@@ -48,15 +48,14 @@ struct pxd_dstream {
 	bool journal_mode;
 	bool resume_asked;
 	uint64_t cursor; /* right after the last record routed */
-	uint64_t *wm;	 /* [ndests] */
+	uint64_t *wm;	 /* [ndests]; published (atomics) */
 };
 
 struct pxd_dispatcher {
 	unsigned id;
 	struct pxd_dstream *streams; /* one per ingest thread */
 	unsigned nstreams;
-	uint64_t *wm_all; /* nstreams x ndests watermarks, as persisted */
-	char wm_path[4200];
+	uint64_t *wm_all; /* nstreams x ndests watermarks; published (atomics) */
 	int64_t last_wm_save_ms;
 	uint64_t replayed; /* counter: records read back from the journal */
 	struct pxd_daemon *d;
