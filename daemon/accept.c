@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot_ua.h"
 #include "client_ip.h"
 #include "handoff.h"
 #include "log.h"
+#include "xdp_ctl.h"
 
 enum pxd_refusal pxd_accept_journal_ok(struct pxd_reqctx *rc)
 {
@@ -23,6 +25,40 @@ enum pxd_refusal pxd_accept_journal_ok(struct pxd_reqctx *rc)
 	    ing->journal_quota)
 		return PXD_REFUSAL_JOURNAL_FULL;
 	return PXD_REFUSAL_NONE;
+}
+
+/* XDP sees only the TCP peer: never block one of server.trusted_proxies. */
+static void block_bot_peer(struct pxd_reqctx *rc)
+{
+	const struct pxd_conf *conf = rc->ing->d->conf;
+	const struct sockaddr_storage *peer = pxd_ingest_peer(rc->ing, rc->conn);
+	uint8_t addr[16];
+	int family = pxd_client_addr(conf, peer, PXD_SV_NULL, addr);
+
+	if (family == AF_UNSPEC ||
+	    pxd_cidr_match(conf->trusted_proxies, conf->ntrusted_proxies, family, addr))
+		return;
+	pxd_xdp_ctl_block_addr(rc->ing->d->xdp, (const struct sockaddr *)peer,
+			       conf->xdp.bot_block_ttl_s);
+}
+
+bool pxd_accept_is_bot(struct pxd_reqctx *rc)
+{
+	struct pxd_ingest *ing = rc->ing;
+	enum pxd_bot_ua_class cls;
+
+	if (!ing->d->bot_ua)
+		return false;
+	cls = pxd_bot_ua_classify(ing->d->bot_ua, ing->ua_scratch, rc->req->user_agent.p,
+				  rc->req->user_agent.n);
+	if (cls == PXD_BOT_UA_CLASS_HUMAN)
+		return false;
+	pxd_stat_add(&ing->m->events_rejected[cls == PXD_BOT_UA_CLASS_BOT ? PXD_REFUSAL_BOT
+									   : PXD_REFUSAL_GOOD_BOT],
+		     1);
+	if (cls == PXD_BOT_UA_CLASS_BOT && ing->d->conf->xdp.bot_block == PXD_BOT_BLOCK_UA_IP)
+		block_bot_peer(rc);
+	return true;
 }
 
 enum pxd_refusal pxd_accept_prepare(struct pxd_reqctx *rc, struct pxd_event *ev,

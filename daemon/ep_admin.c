@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "dispatcher.h"
 #include "router.h"
+#include "xdp_ctl.h"
 
 static void render_handoff(const struct pxd_daemon *d, struct pxd_buf *out)
 {
@@ -49,6 +50,7 @@ void pxd_ep_metrics(struct pxd_reqctx *rc)
 	pxd_metrics_render(&d->metrics, &out);
 	render_handoff(d, &out);
 	render_backlog(d, rc->ing->now_ms, &out);
+	pxd_xdp_ctl_metrics(d->xdp, &out);
 	pxd_buf_printf(&out,
 		       "# HELP pixeld_uptime_seconds Seconds since pixeld started.\n"
 		       "# TYPE pixeld_uptime_seconds gauge\npixeld_uptime_seconds %ld\n"

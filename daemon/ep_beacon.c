@@ -71,6 +71,10 @@ void pxd_ep_beacon(struct pxd_reqctx *rc)
 	char detail[DETAIL_MAX] = "";
 	enum pxd_refusal r;
 
+	if (pxd_accept_is_bot(rc)) {
+		pxd_reply_empty(rc, 204);
+		return;
+	}
 	if (!content_type_ok(rc->req->content_type)) {
 		pxd_reply_refusal(rc, PXD_REFUSAL_BAD_CONTENT_TYPE, NULL);
 		return;

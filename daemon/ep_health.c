@@ -9,6 +9,7 @@
 #include "ingest.h"
 
 #include "router.h"
+#include "xdp_ctl.h"
 
 /* A dispatcher that has not looped for this long is stuck. */
 #define DISPATCHER_STALL_MS 5000
@@ -48,7 +49,7 @@ void pxd_ep_health(struct pxd_reqctx *rc)
 {
 	const struct pxd_daemon *d = rc->ing->d;
 	struct pxd_sv path = rc->req->path;
-	char body[256];
+	char body[768];
 	bool ok = true;
 	int n;
 
@@ -63,9 +64,9 @@ void pxd_ep_health(struct pxd_reqctx *rc)
 		ok = disp && !stopping && journal[0] == 'o';
 		n = snprintf(body, sizeof(body),
 			     "{\"ready\":%s,\"dispatchers\":\"%s\",\"journal\":\"%s\",\"stopping\":%s,"
-			     "\"xdp\":\"off\"}",
+			     "\"xdp\":\"%s\"}",
 			     ok ? "true" : "false", disp ? "ok" : "stalled", journal,
-			     stopping ? "true" : "false");
+			     stopping ? "true" : "false", pxd_xdp_ctl_state(d->xdp));
 	} else {
 		n = snprintf(body, sizeof(body), "{\"status\":\"ok\",\"version\":\"%s\"}",
 			     d->version);

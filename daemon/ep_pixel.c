@@ -16,6 +16,8 @@ void pxd_ep_pixel(struct pxd_reqctx *rc)
 	char detail[160];
 	enum pxd_refusal r;
 
+	if (pxd_accept_is_bot(rc))
+		goto reply;
 	r = pxd_event_query_parse(req->query.p, req->query.n, ing->now_ms, &ev, ing->query_scratch,
 				  PXD_HTTP_MAX_URI + 1, detail, sizeof(detail));
 	if (r == PXD_REFUSAL_NONE)
@@ -24,6 +26,7 @@ void pxd_ep_pixel(struct pxd_reqctx *rc)
 		r = pxd_accept_commit(rc, &ev, pxd_accept_shard(rc, &ev));
 	if (r != PXD_REFUSAL_NONE)
 		pxd_stat_add(&ing->m->events_rejected[r], 1);
+reply:
 	if (rc->ep == PXD_EP_PIXEL_GIF)
 		pxd_reply_gif(rc, "no-store");
 	else

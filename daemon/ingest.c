@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "bot_ua.h"
 #include "http_reply.h"
 #include "log.h"
 #include "router.h"
@@ -829,6 +830,11 @@ int pxd_ingest_init(struct pxd_ingest *ing, struct pxd_daemon *d, unsigned id, i
 	if (err)
 		return err;
 	pxd_uuid7_init(&ing->uuid);
+	if (d->bot_ua) {
+		err = pxd_bot_ua_scratch_new(d->bot_ua, &ing->ua_scratch);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -847,6 +853,8 @@ void pxd_ingest_fini(struct pxd_ingest *ing)
 		pxd_bufring_fini(&ing->br, &ing->ring);
 		io_uring_queue_exit(&ing->ring);
 	}
+	pxd_bot_ua_scratch_free(ing->ua_scratch);
+	ing->ua_scratch = NULL;
 	free(ing->body_scratch);
 	free(ing->query_scratch);
 	free(ing->line_scratch);

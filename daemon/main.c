@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "bot_ua.h"
 #include "conf.h"
 #include "daemon.h"
 #include "dispatcher.h"
@@ -26,6 +27,7 @@
 #include "mail_proxy.h"
 #include "log.h"
 #include "version.h"
+#include "xdp_ctl.h"
 #include "wm_sync.h"
 
 static const char usage[] =
@@ -202,6 +204,8 @@ struct runtime {
 	int *public_fds;
 	int admin_fd;
 	bool served; /* the threads ran: state worth saving */
+	const char *config; /* -c FILE, NULL: embedded; re-read on SIGHUP */
+	const struct pxd_conf_overrides *ov;
 };
 
 static void runtime_fini(struct runtime *rt)
@@ -217,6 +221,8 @@ static void runtime_fini(struct runtime *rt)
 		close(rt->admin_fd);
 	email_fini(&rt->d, rt->served);
 	pxd_wm_sync_stop(&rt->d);
+	pxd_xdp_ctl_stop(rt->d.xdp);
+	pxd_bot_ua_close(rt->d.bot_ua);
 	pxd_handoff_destroy(rt->d.handoff);
 	pxd_metrics_fini(&rt->d.metrics);
 	free(rt->d.ingest);
@@ -271,6 +277,16 @@ static int runtime_init(struct runtime *rt, char *err, size_t errlen)
 			conf->max_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize / 10 * 8;
 		pxd_log_info("main", "journal.max_bytes = %lu (80%% of the free space of %s)",
 			     (unsigned long)conf->max_bytes, conf->journal_dir);
+	}
+	/* Never fatal: without XDP pixeld runs, and /health/ready says why. */
+	d->xdp = pxd_xdp_ctl_start(&conf->xdp);
+	if (conf->xdp.bot_block != PXD_BOT_BLOCK_OFF) {
+		rc = pxd_bot_ua_open(&d->bot_ua, err, errlen);
+		if (rc)
+			return rc;
+		pxd_log_info("main", "bot user agents: %zu patterns, %zu known-good",
+			     pxd_bot_ua_patterns(d->bot_ua, PXD_BOT_UA_CLASS_BOT),
+			     pxd_bot_ua_patterns(d->bot_ua, PXD_BOT_UA_CLASS_GOOD_BOT));
 	}
 	rc = pxd_metrics_init(&d->metrics, d->ningest, d->ndisp, (unsigned)conf->ndests,
 			      rt->dest_names);
@@ -387,15 +403,28 @@ static int serve(struct runtime *rt, const sigset_t *sigs)
 		     PXD_VERSION, rt->conf.listen.text, rt->conf.admin_listen.text, d->ningest,
 		     d->ndisp, rt->conf.data_dir);
 
-	for (;;) {
+	for (unsigned ticks = 1;; ticks++) {
 		struct timespec tick = { 1, 0 };
 
+		/* Wake every second to save watermarks, every 10 s to sweep
+		 * expired XDP blocks. */
 		sig = sigtimedwait(sigs, NULL, &tick);
 		if (sig < 0) {
 			pxd_wm_sync_tick(d);
+			if (ticks % 10 == 0)
+				pxd_xdp_ctl_sweep(d->xdp);
 			continue;
 		}
 		if (sig == SIGHUP) {
+			static struct pxd_conf fresh;
+			char err[1024];
+
+			/* Only [xdp] rates and lists apply without a restart so far. */
+			if (pxd_conf_load(rt->config, rt->ov, &fresh, err, sizeof(err)) == 0)
+				pxd_xdp_ctl_reload(d->xdp, &fresh.xdp);
+			else
+				pxd_log_warn("main", "SIGHUP: %s; the running configuration stays",
+					     err);
 			__atomic_add_fetch(&d->reopen_gen, 1, __ATOMIC_RELEASE);
 			pxd_log_info("main", "SIGHUP: reopening sink files");
 			continue;
@@ -422,6 +451,8 @@ int main(int argc, char **argv)
 		return 2;
 	pxd_arena_install_jansson();
 	rc = pxd_conf_load(a.config, &a.ov, &rt.conf, err, sizeof(err));
+	rt.config = a.config;
+	rt.ov = &a.ov;
 	if (rc) {
 		fprintf(stderr, "pixeld: %s\n", err);
 		return 1;

@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "journal_ctl.h"
 #include "pixelctl_pixel.h"
+#include "pixelctl_xdp.h"
 #include "version.h"
 
 static const char usage[] =
@@ -158,6 +159,13 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		return commands[k].run(argc - i, argv + i, &conf);
+	}
+	if (pxd_pixelctl_xdp_handles(argv[i])) {
+		if (pxd_conf_load(config, NULL, &conf, err, sizeof(err))) {
+			fprintf(stderr, "pixelctl: %s\n", err);
+			return 1;
+		}
+		return pxd_pixelctl_xdp_main(argc - i, argv + i, &conf);
 	}
 	fprintf(stderr, "pixelctl: unknown command \"%s\"\n%s", argv[i], usage);
 	return 2;

@@ -53,6 +53,9 @@ static const struct pxd_refusal_info table[PXD_REFUSAL_COUNT] = {
 	[PXD_REFUSAL_JOURNAL_FULL] = { 503, 5, "journal_full",
 				       "the collector's disk quota is full; retry later" },
 	[PXD_REFUSAL_INTERNAL] = { 500, 0, "internal", "see the collector's log" },
+	[PXD_REFUSAL_BOT] = { 204, 0, "bot", "a bot user agent: not a conversion" },
+	[PXD_REFUSAL_GOOD_BOT] = { 204, 0, "good_bot",
+				   "a known crawler: it sees pages, its events are not conversions" },
 };
 
 const struct pxd_refusal_info *pxd_refusal_info(enum pxd_refusal r)

@@ -14,6 +14,14 @@
 #include "http_reply.h"
 
 /*
+ * With xdp.bot_block on: true when the request's user agent is a bot or a
+ * known-good crawler, whose events are not conversions (counted as
+ * "bot"/"good_bot" refusals; the client still gets its normal answer). With
+ * bot_block = ua+ip a bot's TCP peer also goes on the XDP deny list.
+ */
+bool pxd_accept_is_bot(struct pxd_reqctx *rc);
+
+/*
  * Fills <ev>'s server part from the request in <rc> and checks it. Returns
  * PXD_REFUSAL_NONE or the refusal with <detail>.
  */

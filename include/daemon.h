@@ -17,11 +17,15 @@
 #include "metrics.h"
 
 struct pxd_ingest;
+struct pxd_xdp_ctl;
+struct pxd_bot_ua;
 struct pxd_dispatcher;
 struct pxd_watermarks;
 
 struct pxd_daemon {
 	const struct pxd_conf *conf;
+	struct pxd_xdp_ctl *xdp;   /* NULL reads as "off" in every pxd_xdp_ctl_* call */
+	struct pxd_bot_ua *bot_ua; /* NULL when xdp.bot_block = off */
 	struct pxd_metrics metrics;
 	struct pxd_handoff *handoff;
 	struct pxd_ingest *ingest;

@@ -58,6 +58,7 @@ struct pxd_ingest {
 	char *line_scratch;  /* PXD_EVENT_LINE_MAX: the serialized event */
 	char *json_scratch;  /* PXD_HTTP_MAX_BODY: re-serialized props */
 	struct pxd_uuid7 uuid;
+	struct pxd_bot_ua_scratch *ua_scratch; /* NULL without bot_ua */
 
 	/* The journal: one stream per dispatcher shard. */
 	struct pxd_jstream *streams;

@@ -45,6 +45,9 @@ enum pxd_refusal {
 	PXD_REFUSAL_OVERLOADED,
 	PXD_REFUSAL_JOURNAL_FULL,
 	PXD_REFUSAL_INTERNAL,
+	/* not answered as errors, only counted: the client gets its usual answer */
+	PXD_REFUSAL_BOT,
+	PXD_REFUSAL_GOOD_BOT,
 	PXD_REFUSAL_COUNT, /* number of reasons; keep last */
 };
 
