@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "http_out.h"
 
 /* specs/ad-apis.md §2 quotes bodies in reasons; this much is enough to tell
  * one platform message from another without filling the 192-byte reason. */
@@ -137,27 +138,39 @@ int pxd_payload_api_base(const struct pxd_dest *dest, const char *conf_path, con
 	return 0;
 }
 
+static bool key_in(const char *const *keys, const char *k)
+{
+	for (size_t j = 0; keys && keys[j]; j++)
+		if (strcmp(keys[j], k) == 0)
+			return true;
+	return false;
+}
+
+static size_t key_list(char *list, size_t len, size_t off, const char *const *keys)
+{
+	for (size_t j = 0; keys && keys[j] && off < len; j++)
+		off += (size_t)snprintf(list + off, len - off, "%s%s", off ? ", " : "", keys[j]);
+	return off;
+}
+
 int pxd_payload_check_keys(const struct pxd_dest *dest, const char *conf_path,
 			   const char *const *known, bool with_map, char *err, size_t errlen)
 {
 	const struct pxd_conf_dest *c = dest->conf;
+	/* Adapters that send HTTP (they build requests) go through http_out.c,
+	 * which reads its transport keys from the same section. */
+	const char *const *transport =
+	    dest->adapter && dest->adapter->build ? pxd_http_out_conf_keys : NULL;
 	char list[512];
-	size_t off = 0;
 
 	for (size_t i = 0; i < c->nkv; i++) {
 		const char *k = c->kv[i].key;
-		size_t j;
 
-		if (with_map && strncmp(k, "map.", 4) == 0)
-			continue;
-		for (j = 0; known[j] && strcmp(known[j], k) != 0; j++)
-			;
-		if (known[j])
+		if ((with_map && strncmp(k, "map.", 4) == 0) || key_in(known, k) ||
+		    key_in(transport, k))
 			continue;
 		list[0] = '\0';
-		for (j = 0; known[j] && off < sizeof(list); j++)
-			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-						j ? ", " : "", known[j]);
+		key_list(list, sizeof(list), key_list(list, sizeof(list), 0, known), transport);
 		snprintf(err, errlen, "%s:%d: %s: unknown key for type %s; it takes %s%s",
 			 conf_path, c->kv[i].line, k, c->type, list,
 			 with_map ? ", map.<Event>" : "");

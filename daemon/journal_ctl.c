@@ -11,14 +11,14 @@
 #include "watermark.h"
 
 static const char usage[] =
-	"usage: pixelctl journal status [--json] [--dir DIR]\n"
-	"       pixelctl journal verify [--json] [--dir DIR]\n"
-	"\n"
-	"status shows each stream's segments, bytes and end, and per destination its\n"
-	"watermark and backlog (records not yet delivered, and how old the oldest is).\n"
-	"verify checks every record's checksum; it exits 0 when the journal is clean or\n"
-	"has only torn tails (cut at pixeld's next start), 1 when data is corrupt.\n"
-	"DIR replaces the configured journal directory (e.g. a copy being examined).\n";
+    "usage: pixelctl journal status [--json] [--dir DIR]\n"
+    "       pixelctl journal verify [--json] [--dir DIR]\n"
+    "\n"
+    "status shows each stream's segments, bytes and end, and per destination its\n"
+    "watermark and backlog (records not yet delivered, and how old the oldest is).\n"
+    "verify checks every record's checksum; it exits 0 when the journal is clean or\n"
+    "has only torn tails (cut at pixeld's next start), 1 when data is corrupt.\n"
+    "DIR replaces the configured journal directory (e.g. a copy being examined).\n";
 
 static const char *const origin_names[] = {
 	[PXD_WATERMARK_SAVED] = "saved",
@@ -148,20 +148,20 @@ static int status_stream(const char *journal_dir, const struct pxd_journal_strea
 		return err;
 	*bytes += tail.bytes;
 	snprintf(name, sizeof(name), "i%u-s%u", id->ingest, id->shard);
-	sj = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o?,s:o,s:I,s:b,s:I,s:[]}", "stream", name,
-		       "ingest", (json_int_t)id->ingest, "shard", (json_int_t)id->shard, "segments",
-		       (json_int_t)tail.nsegments, "first_seq", (json_int_t)tail.first_seq,
-		       "last_seq", (json_int_t)tail.last_seq, "bytes", (json_int_t)tail.bytes,
-		       "first",
-		       tail.nsegments ? pos_json(pxd_journal_pos_make(tail.first_seq, 0)) : NULL,
-		       "end", pos_json(tail.end), "torn_bytes", (json_int_t)tail.torn_bytes,
-		       "corrupt_tail", tail.corrupt, "unreadable_bytes", (json_int_t)skipped,
-		       "destinations");
+	sj = json_pack(
+	    "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o?,s:o,s:I,s:b,s:I,s:[]}", "stream", name, "ingest",
+	    (json_int_t)id->ingest, "shard", (json_int_t)id->shard, "segments",
+	    (json_int_t)tail.nsegments, "first_seq", (json_int_t)tail.first_seq, "last_seq",
+	    (json_int_t)tail.last_seq, "bytes", (json_int_t)tail.bytes, "first",
+	    tail.nsegments ? pos_json(pxd_journal_pos_make(tail.first_seq, 0)) : NULL, "end",
+	    pos_json(tail.end), "torn_bytes", (json_int_t)tail.torn_bytes, "corrupt_tail",
+	    tail.corrupt, "unreadable_bytes", (json_int_t)skipped, "destinations");
 	err = append(arr, sj);
 	for (size_t i = 0; i < ndests && !err; i++) {
 		dj = backlog_json(dests[i], &b[i], now_ms);
-		if (dj && (json_object_set_new(dj, "watermark", pos_json(b[i].wm)) ||
-			   json_object_set_new(dj, "origin", json_string(origin_names[b[i].origin]))))
+		if (dj &&
+		    (json_object_set_new(dj, "watermark", pos_json(b[i].wm)) ||
+		     json_object_set_new(dj, "origin", json_string(origin_names[b[i].origin]))))
 			err = -ENOMEM;
 		if (!err)
 			err = append(json_object_get(sj, "destinations"), dj);
@@ -212,7 +212,7 @@ static int status_build(const char *journal_dir, const char *const *dests, size_
 	for (size_t i = 0; i < ndests && !err; i++)
 		err = append(json_object_get(doc, "destinations"),
 			     backlog_json(dests[i], &total[i], now_ms));
-	if (!err && (json_object_set_new(doc, "segments_bytes", json_integer((json_int_t)bytes))))
+	if (!err && (json_object_set_new(doc, "bytes", json_integer((json_int_t)bytes))))
 		err = -ENOMEM;
 out:
 	free(ids);
@@ -329,7 +329,7 @@ int pxd_journal_ctl_status_print(const json_t *status, FILE *f)
 	}
 	fprintf(f, "journal %s: %zu streams, %lld segments, %lld bytes\n",
 		sget(status, "journal_dir"), json_array_size(streams), (long long)nsegs,
-		(long long)iget(status, "segments_bytes"));
+		(long long)iget(status, "bytes"));
 	if (!json_is_true(json_object_get(status, "watermarks_file")))
 		fprintf(f, "no watermarks saved yet: every destination starts at the oldest "
 			   "record\n");
@@ -337,12 +337,13 @@ int pxd_journal_ctl_status_print(const json_t *status, FILE *f)
 		"END", "TORN");
 	json_array_foreach(streams, i, s)
 	{
+		bool damaged = json_is_true(json_object_get(s, "corrupt_tail")) ||
+			       iget(s, "unreadable_bytes") > 0;
+
 		fprintf(f, "%-10s %10lld %14lld %-16s %-16s %10lld%s\n", sget(s, "stream"),
 			(long long)iget(s, "segments"), (long long)iget(s, "bytes"),
 			pos_text(s, "first", a, sizeof(a)), pos_text(s, "end", b, sizeof(b)),
-			(long long)iget(s, "torn_bytes"),
-			json_is_true(json_object_get(s, "corrupt_tail")) ? "  corrupt: run verify"
-									 : "");
+			(long long)iget(s, "torn_bytes"), damaged ? "  damaged: run verify" : "");
 	}
 	if (!json_array_size(dests))
 		return 0;
@@ -368,8 +369,8 @@ int pxd_journal_ctl_status_print(const json_t *status, FILE *f)
 }
 
 /* Appends one problem to the report's array. */
-static int problem(json_t *arr, const char *kind, const char *stream, uint32_t seq,
-		   uint64_t off, uint64_t bytes, const char *reason)
+static int problem(json_t *arr, const char *kind, const char *stream, uint32_t seq, uint64_t off,
+		   uint64_t bytes, const char *reason)
 {
 	char seg[PXD_JOURNAL_SEG_NAME_LEN + 1];
 
@@ -431,9 +432,15 @@ static int verify_stream(const char *journal_dir, const struct pxd_journal_strea
 		err = pxd_journal_segments_list(dir, &segs, &n);
 	for (size_t k = 0; k < n && !err; k++) {
 		if (k && segs[k].seq != segs[k - 1].seq + 1) {
+			char seg[PXD_JOURNAL_SEG_NAME_LEN + 1];
+
 			c->corrupt++;
-			err = problem(probs, "corrupt", name, segs[k - 1].seq + 1, 0,
-				      segs[k].seq - segs[k - 1].seq - 1, "missing_segment");
+			pxd_journal_segment_name(seg, sizeof(seg), segs[k - 1].seq + 1);
+			err =
+			    append(probs, json_pack("{s:s,s:s,s:s,s:I,s:s}", "kind", "corrupt",
+						    "stream", name, "segment", seg, "missing",
+						    (json_int_t)(segs[k].seq - segs[k - 1].seq - 1),
+						    "reason", "missing_segment"));
 		}
 		if (!err)
 			err = verify_segment(dir, name, segs[k].seq, k + 1 == n, probs, c);
@@ -470,7 +477,8 @@ static int verify_build(const char *journal_dir, json_t **out, enum pxd_journal_
 	if (err)
 		goto out;
 	*verdict = c.corrupt ? PXD_JOURNAL_VERDICT_CORRUPT
-			     : c.torn ? PXD_JOURNAL_VERDICT_TORN : PXD_JOURNAL_VERDICT_CLEAN;
+		   : c.torn  ? PXD_JOURNAL_VERDICT_TORN
+			     : PXD_JOURNAL_VERDICT_CLEAN;
 	doc = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:O}", "journal_dir", journal_dir,
 			"verdict", verdict_names[*verdict], "streams", (json_int_t)nids, "segments",
 			(json_int_t)c.segments, "bytes", (json_int_t)c.bytes, "records",
@@ -513,8 +521,9 @@ int pxd_journal_ctl_verify_print(const json_t *report, FILE *f)
 		if (json_object_get(p, "file"))
 			fprintf(f, "%s: damaged (see the message above)\n", sget(p, "file"));
 		else if (strcmp(reason, "missing_segment") == 0)
-			fprintf(f, "%s/%s: missing (%lld segments): corrupt\n", sget(p, "stream"),
-				sget(p, "segment"), (long long)iget(p, "bytes"));
+			fprintf(f, "%s/%s: missing, %lld segment(s) from it on: corrupt\n",
+				sget(p, "stream"), sget(p, "segment"),
+				(long long)iget(p, "missing"));
 		else
 			fprintf(f, "%s/%s: offset %lld: %s, %lld bytes (%s)%s\n", sget(p, "stream"),
 				sget(p, "segment"), (long long)iget(p, "offset"),

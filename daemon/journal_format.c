@@ -231,8 +231,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
 	return 0;
 }
 
-int pxd_journal_streams_list(const char *journal_dir, struct pxd_journal_stream_id **out,
-			     size_t *n)
+int pxd_journal_streams_list(const char *journal_dir, struct pxd_journal_stream_id **out, size_t *n)
 {
 	struct pxd_journal_stream_id *ids = NULL;
 	size_t cap = 0;
@@ -521,7 +520,8 @@ static int step(struct pxd_journal_reader *r, uint64_t end, struct pxd_journal_r
 		return got < 0 ? (int)got : STEP_EOF;
 	b = pxd_journal_record_check(window_at(r, off), (size_t)got, rec);
 	if (b == PXD_JOURNAL_BAD_SHORT && (size_t)got >= PXD_JOURNAL_HDR_BYTES) {
-		need = pxd_journal_record_bytes(get_le32((const unsigned char *)window_at(r, off) + 4));
+		need = pxd_journal_record_bytes(
+		    get_le32((const unsigned char *)window_at(r, off) + 4));
 		got = fill(r, off, need, end);
 		if (got < 0)
 			return (int)got;
@@ -536,7 +536,8 @@ static int step(struct pxd_journal_reader *r, uint64_t end, struct pxd_journal_r
 		return STEP_BAD;
 	}
 	rec->pos = r->pos;
-	rec->next = pxd_journal_pos_make(r->seq, (uint32_t)(off + pxd_journal_record_bytes(rec->len)));
+	rec->next =
+	    pxd_journal_pos_make(r->seq, (uint32_t)(off + pxd_journal_record_bytes(rec->len)));
 	r->pos = rec->next;
 	return STEP_OK;
 }
@@ -632,7 +633,8 @@ int pxd_journal_reader_next(struct pxd_journal_reader *r, uint64_t limit,
 		rc = open_pos(r);
 		if (rc)
 			return rc;
-		end = pxd_journal_pos_seq(limit) == r->seq ? pxd_journal_pos_off(limit) : UINT64_MAX;
+		end =
+		    pxd_journal_pos_seq(limit) == r->seq ? pxd_journal_pos_off(limit) : UINT64_MAX;
 		rc = step(r, end, rec, &why);
 		if (rc < 0)
 			return rc;
@@ -690,10 +692,15 @@ int pxd_journal_reader_skip(struct pxd_journal_reader *r, uint64_t *skipped)
 		*skipped += found - off;
 		r->pos = pxd_journal_pos_make(r->seq, (uint32_t)found);
 	} else {
+		/*
+		 * The end of the file as it is now, not the next segment: if
+		 * this is the segment being written, what is appended after the
+		 * damage is still read.
+		 */
 		if (fstat(r->fd, &st))
 			return -errno;
 		*skipped += (uint64_t)st.st_size - off;
-		r->pos = pxd_journal_pos_make(r->seq + 1, 0);
+		r->pos = pxd_journal_pos_make(r->seq, (uint32_t)st.st_size);
 	}
 	r->bad = PXD_JOURNAL_BAD_NONE;
 	return 0;
@@ -736,9 +743,9 @@ static int check_seg(struct pxd_journal_reader *r, uint32_t seq, struct pxd_jour
 		if (rc < 0)
 			return rc;
 		if (out->nbad < PXD_JOURNAL_CHECK_MAX_BAD)
-			out->bad[out->nbad] = (struct pxd_journal_bad_region){
-				off, (rc ? found : out->bytes) - off, why
-			};
+			out->bad[out->nbad] =
+			    (struct pxd_journal_bad_region){ off, (rc ? found : out->bytes) - off,
+							     why };
 		out->nbad++;
 		if (!rc) {
 			out->end = off;
@@ -851,8 +858,7 @@ out:
 	return err;
 }
 
-int pxd_journal_delete_below(const char *stream_dir, uint64_t pos, unsigned *nsegs,
-			     uint64_t *bytes)
+int pxd_journal_delete_below(const char *stream_dir, uint64_t pos, unsigned *nsegs, uint64_t *bytes)
 {
 	char name[PXD_JOURNAL_SEG_NAME_LEN + 1];
 	struct pxd_journal_seg *segs;

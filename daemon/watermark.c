@@ -18,8 +18,8 @@
 
 #define HEADER "pixeld-watermarks 1\n"
 #define FILE_MAX (16u << 20) /* thousands of times what 32 destinations x 256 streams need */
-#define RECOVER_HINT                                                                           \
-	"move it away to start over: pixeld then sends everything still in the journal to "  \
+#define RECOVER_HINT                                                                        \
+	"move it away to start over: pixeld then sends everything still in the journal to " \
 	"every destination again (duplicates, no loss)"
 
 /* One stream's watermark; <key> is ingest << 32 | shard, the sort order. */
@@ -30,6 +30,7 @@ struct mark {
 
 struct wdest {
 	char name[PXD_WATERMARK_NAME_MAX];
+	bool in_file;	    /* named by the loaded file, not only added since */
 	struct mark *marks; /* sorted by key */
 	size_t n;
 	size_t cap;
@@ -205,8 +206,8 @@ bool pxd_watermarks_has_dest(const struct pxd_watermarks *w, const char *dest)
 	return found;
 }
 
-int pxd_watermarks_set(struct pxd_watermarks *w, const char *dest, unsigned ingest,
-		       unsigned shard, uint64_t pos)
+int pxd_watermarks_set(struct pxd_watermarks *w, const char *dest, unsigned ingest, unsigned shard,
+		       uint64_t pos)
 {
 	int err = 0;
 	struct wdest *d = dest_get(w, dest, &err);
@@ -225,9 +226,12 @@ int pxd_watermarks_resolve(struct pxd_watermarks *w, const char *dest, unsigned 
 	if (pxd_watermarks_get(w, dest, ingest, shard, &p)) {
 		o = PXD_WATERMARK_SAVED;
 	} else {
+		bool found;
+		size_t i = dest_find(w, dest, &found);
+
 		if (!w->from_file)
 			o = PXD_WATERMARK_NO_FILE;
-		else if (pxd_watermarks_has_dest(w, dest))
+		else if (found && w->dests[i].in_file)
 			o = PXD_WATERMARK_NEW_STREAM;
 		else
 			o = PXD_WATERMARK_NEW_DEST;
@@ -292,8 +296,8 @@ static int render(const struct pxd_watermarks *w, struct pxd_buf *b)
 		const struct wdest *d = &w->dests[i];
 
 		for (size_t k = 0; k < d->n && !err; k++)
-			err = pxd_buf_printf(b, "mark %s i%u-s%u %" PRIu32 ":%" PRIu32 "\n", d->name,
-					     (unsigned)(d->marks[k].key >> 32),
+			err = pxd_buf_printf(b, "mark %s i%u-s%u %" PRIu32 ":%" PRIu32 "\n",
+					     d->name, (unsigned)(d->marks[k].key >> 32),
 					     (unsigned)d->marks[k].key,
 					     pxd_journal_pos_seq(d->marks[k].pos),
 					     pxd_journal_pos_off(d->marks[k].pos));
@@ -459,7 +463,11 @@ static const char *parse_line(struct pxd_watermarks *w, char *line)
 	if (nf == 2 && strcmp(f[0], "dest") == 0) {
 		if (pxd_watermarks_has_dest(w, f[1]))
 			return "a destination named twice";
-		return dest_get(w, f[1], &err) ? NULL : "a bad destination name";
+		d = dest_get(w, f[1], &err);
+		if (!d)
+			return "a bad destination name";
+		d->in_file = true;
+		return NULL;
 	}
 	if (nf != 4 || strcmp(f[0], "mark") != 0)
 		return "neither a dest nor a mark line";
@@ -491,7 +499,7 @@ static const char *parse(struct pxd_watermarks *w, struct pxd_buf *b, unsigned *
 	*lineno = 0;
 	if (b->len < hlen || memcmp(b->p, HEADER, hlen) != 0)
 		return strncmp(b->p, "pixeld-watermarks ", 18) == 0 ? "an unknown format version"
-								  : "not a watermarks file";
+								    : "not a watermarks file";
 	if (b->len == hlen || b->p[b->len - 1] != '\n')
 		return "cut short (no crc32c line at the end)";
 	/* The header's '\n' stays, so there is a '\n' before the last line. */

@@ -60,15 +60,15 @@ enum pxd_journal_bad {
 	PXD_JOURNAL_BAD_SHORT, /* the segment ends inside the record */
 	PXD_JOURNAL_BAD_LEN,   /* length 0 (zero-filled) or above PXD_JOURNAL_PAYLOAD_MAX */
 	PXD_JOURNAL_BAD_CRC,
-	PXD_JOURNAL_BAD_GAP, /* a segment number is missing between two present ones */
+	PXD_JOURNAL_BAD_GAP,   /* a segment number is missing between two present ones */
 	PXD_JOURNAL_BAD_COUNT, /* number of reasons */
 };
 
 /* What pxd_journal_reader_next() found. */
 enum pxd_journal_read {
-	PXD_JOURNAL_READ_OK = 0, /* <rec> holds the next record */
-	PXD_JOURNAL_READ_END,	 /* nothing more below the limit (yet) */
-	PXD_JOURNAL_READ_TORN,	 /* bad bytes at the stream's tail; nothing valid after them */
+	PXD_JOURNAL_READ_OK = 0,  /* <rec> holds the next record */
+	PXD_JOURNAL_READ_END,	  /* nothing more below the limit (yet) */
+	PXD_JOURNAL_READ_TORN,	  /* bad bytes at the stream's tail; nothing valid after them */
 	PXD_JOURNAL_READ_CORRUPT, /* bad bytes with valid data after them */
 	PXD_JOURNAL_READ_COUNT,	  /* number of outcomes */
 };
@@ -96,13 +96,13 @@ struct pxd_journal_stream_id {
 
 /* The tail of a stream, as found at startup (pxd_journal_scan_end()). */
 struct pxd_journal_tail {
-	uint64_t end;	     /* after the last valid record of the last segment; 0: no segment */
-	uint32_t first_seq;  /* 0 when the stream has no segment */
+	uint64_t end;	    /* after the last valid record of the last segment; 0: no segment */
+	uint32_t first_seq; /* 0 when the stream has no segment */
 	uint32_t last_seq;
 	uint32_t nsegments;
-	uint64_t bytes;	     /* all segments' sizes */
-	uint64_t torn_bytes; /* bytes after <end> in the last segment that hold no record */
-	bool corrupt;	     /* the last segment has a bad record with valid ones after it */
+	uint64_t bytes;		  /* all segments' sizes */
+	uint64_t torn_bytes;	  /* bytes after <end> in the last segment that hold no record */
+	bool corrupt;		  /* the last segment has a bad record with valid ones after it */
 	enum pxd_journal_bad bad; /* why the bytes at <end> are not a record, or NONE */
 };
 
@@ -227,10 +227,12 @@ int pxd_journal_reader_next(struct pxd_journal_reader *r, uint64_t limit,
 			    struct pxd_journal_rec *rec);
 
 /*
- * After TORN or CORRUPT: moves <r> to the next valid record after the bad
- * bytes (in the same segment, else the start of the next one) and adds the
- * bytes skipped to <*skipped>. Returns 0 or -errno. Records in the skipped
- * bytes are lost to the caller: count and log them.
+ * After TORN or CORRUPT: moves <r> past the bad bytes and adds how many it
+ * skipped to <*skipped>. It lands on the next valid record in the same
+ * segment, else at the end of that segment as it is now (so records a writer
+ * still appends to it after the damage are read), and after a missing
+ * segment at the start of the next segment there is. Returns 0 or -errno.
+ * Records in the skipped bytes are lost to the caller: count and log them.
  */
 int pxd_journal_reader_skip(struct pxd_journal_reader *r, uint64_t *skipped);
 

@@ -67,10 +67,12 @@ int pxd_payload_api_base(const struct pxd_dest *dest, const char *conf_path, con
 			 char *out, size_t outlen, char *err, size_t errlen);
 
 /*
- * Refuses a key of <dest> that is not in <known> (NULL-terminated) and is not
- * `map.<Canonical>` when <with_map>, so a misspelt key fails at load instead
- * of being ignored. Returns 0 or -EINVAL with <err> naming the key's line and
- * the keys the type takes (values are never quoted: they may be secrets).
+ * Refuses a key of <dest> that is not in <known> (NULL-terminated), not
+ * `map.<Canonical>` when <with_map>, and not one of pxd_http_out_conf_keys
+ * (timeouts, in-flight cap, rate limit) when the adapter builds HTTP
+ * requests, so a misspelt key fails at load instead of being ignored.
+ * Returns 0 or -EINVAL with <err> naming the key's line and the keys the
+ * type takes (values are never quoted: they may be secrets).
  */
 int pxd_payload_check_keys(const struct pxd_dest *dest, const char *conf_path,
 			   const char *const *known, bool with_map, char *err, size_t errlen);

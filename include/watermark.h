@@ -80,11 +80,11 @@ bool pxd_watermarks_has_dest(const struct pxd_watermarks *w, const char *dest);
  * Sets <dest>'s watermark for stream (<ingest>, <shard>) to <pos>, adding the
  * destination and the stream as needed. Returns 0, -EINVAL when <dest> is
  * empty, longer than PXD_WATERMARK_NAME_MAX - 1 or holds a space or control
- * character, or -ENOMEM. Lookup is a scan of the destinations and a binary
- * search of the streams: cheap enough for every delivered batch.
+ * character, or -ENOMEM. Lookup is two binary searches (destination, then
+ * stream): cheap enough for every delivered batch.
  */
-int pxd_watermarks_set(struct pxd_watermarks *w, const char *dest, unsigned ingest,
-		       unsigned shard, uint64_t pos);
+int pxd_watermarks_set(struct pxd_watermarks *w, const char *dest, unsigned ingest, unsigned shard,
+		       uint64_t pos);
 
 /*
  * Returns in <*pos> where <dest> starts reading stream (<ingest>, <shard>)
