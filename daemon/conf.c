@@ -158,8 +158,8 @@ static const struct key_spec conf_keys[] = {
 	{ SECTION_JOURNAL, "commit_interval", set_duration, NULL, CONF_FIELD(commit_interval_ms),
 	  .max = 1000, .def = "2ms", .hint = "use 0 to 1s" HINT_DURATION },
 	{ SECTION_JOURNAL, "segment_bytes", set_size, NULL, CONF_FIELD(segment_bytes),
-	  .min = 1ull << 20, .max = 4ull << 30, .def = "64M",
-	  .hint = "use 1M to 4G (bytes, or with K, M or G)" },
+	  .min = 1ull << 20, .max = 1ull << 30, .def = "64M",
+	  .hint = "use 1M to 1G (bytes, or with K, M or G)" },
 	{ SECTION_JOURNAL, "max_bytes", set_size, NULL, CONF_FIELD(max_bytes), .max = UINT64_MAX,
 	  .def = "0", .hint = "use 0 (80% of the free space) or a size with K, M or G, e.g. 20G" },
 };

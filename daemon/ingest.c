@@ -776,11 +776,6 @@ static int open_streams(struct pxd_ingest *ing)
 			pxd_log_err("journal", "cannot recover %s: %s", dir, strerror(-err));
 			return err;
 		}
-		if (tail.torn_bytes)
-			pxd_log_warn("journal", "%s: cut a torn tail of %lu bytes at segment %u "
-						"(a crash interrupted the last write; nothing it held was "
-						"acknowledged with ack=durable)",
-				     dir, tail.torn_bytes, tail.last_seq);
 		if (err == -EBADMSG)
 			pxd_log_err("journal", "%s: segment %u is corrupt; writing continues in a new "
 					       "segment; run pixelctl journal verify",

@@ -15,6 +15,16 @@
 /* How long a failed write or sync waits before it is tried again. */
 #define RETRY_MS 200
 
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 static int open_segment(struct pxd_jstream *js, uint32_t seq)
 {
 	char path[4200];
@@ -27,6 +37,9 @@ static int open_segment(struct pxd_jstream *js, uint32_t seq)
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
+	/* The new name must survive a power loss too, or records acknowledged
+	 * with ack=durable in it would vanish with the directory entry. */
+	sync_dir(js->dir);
 	if (js->fd >= 0)
 		close(js->fd);
 	js->fd = fd;

@@ -1,0 +1,312 @@
+"""Accepted means journaled: crashes, torn tails, a destination down, a full
+disk and shutdown with a backlog, against the real pixeld."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from pxtest import PIXELCTL, Pixeld, Sock, http_get, run_tests, wait_for
+
+UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def beacon_raw(eid):
+    body = json.dumps({"event": "Purchase", "event_id": eid,
+                       "user": {"email": "%s@example.com" % eid},
+                       "props": {"value": 10.5, "currency": "EUR"}}).encode()
+    return (b"POST /e HTTP/1.1\r\nHost: t\r\nUser-Agent: %s\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % (UA.encode(), len(body))) + body
+
+
+class Load:
+    """<conns> clients sending beacons and recording every 204 until stopped."""
+
+    def __init__(self, port, conns, prefix, per_conn):
+        self.acked = [[] for _ in range(conns)]
+        self.refused = [0] * conns
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(port, k, prefix, per_conn))
+                        for k in range(conns)]
+        for t in self.threads:
+            t.start()
+
+    def run(self, port, k, prefix, per_conn):
+        try:
+            s = Sock(port, timeout=10)
+            for n in range(per_conn):
+                if self.stop.is_set():
+                    break
+                eid = "%s-%d-%d" % (prefix, k, n)
+                s.send(beacon_raw(eid))
+                st, h, _ = s.response()
+                if st == 204:
+                    self.acked[k].append(eid)
+                else:
+                    self.refused[k] += 1
+        except (OSError, ConnectionError):
+            pass
+
+    def count(self):
+        return sum(map(len, self.acked))
+
+    def join(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
+        return [e for a in self.acked for e in a]
+
+
+def ids_in(p):
+    return [e["event_id"] for e in p.events()]
+
+
+def kill9_run(ack):
+    p = Pixeld(threads=2, extra="[journal]\nack = %s\n" % ack)
+    try:
+        p.start()
+        load = Load(p.port, 8, "k9" + ack, 2600)
+        wait_for(lambda: load.count() >= 8000, timeout=120, what="8000 acknowledged")
+        p.proc.send_signal(signal.SIGKILL)
+        p.proc.wait(10)
+        acked = load.join()
+        assert len(acked) >= 8000
+        p.start()
+        wait_for(lambda: set(acked) <= set(ids_in(p)), timeout=60, interval=0.5,
+                 what="every acknowledged event after the restart")
+        ids = ids_in(p)
+        dups = len(ids) - len(set(ids))
+        print("  ack=%s: %d acknowledged, %d in the sink, %d lost, %d duplicates"
+              % (ack, len(acked), len(ids), len(set(acked) - set(ids)), dups))
+        assert p.stop() == 0
+    finally:
+        p.cleanup()
+
+
+def test_kill9_durable_loses_nothing():
+    kill9_run("durable")
+
+
+def test_kill9_fast_loses_nothing_on_a_process_crash():
+    # A process crash leaves the page cache to the kernel, so even ack=fast
+    # loses nothing; power loss cannot be simulated here (see README).
+    kill9_run("fast")
+
+
+DOWN_DEST = '[destination "events"]\ntype = jsonl\npath = sink/events.jsonl\n'
+
+
+def sink_events(p):
+    path = os.path.join(p.data_dir, "sink", "events.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(l)["event_id"] for l in f if l.strip()]
+
+
+def send_beacons(p, prefix, n):
+    s = Sock(p.port, timeout=10)
+    acked = []
+    for i in range(n):
+        eid = "%s-%d" % (prefix, i)
+        s.send(beacon_raw(eid))
+        st, _, _ = s.response()
+        if st == 204:
+            acked.append(eid)
+    s.close()
+    return acked
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_destination_down_backlog_rss_flat():
+    p = Pixeld(server_extra="ring_size = 1024\n", dest=DOWN_DEST)
+    try:
+        p.start()
+        acked = send_beacons(p, "down", 8000)
+        rss_a = rss_kb(p.proc.pid)
+        acked += send_beacons(p, "down2", 24000)
+        rss_b = rss_kb(p.proc.pid)
+        print("  RSS after 8000 events %d KiB, after 32000 %d KiB (delta %d KiB)"
+              % (rss_a, rss_b, rss_b - rss_a))
+        assert len(acked) == 32000
+        assert rss_b - rss_a < 16 * 1024, "memory grows with the backlog"
+        assert p.metric("pixeld_journal_bytes") > 32000 * 100
+        assert p.metric('pixeld_destination_write_errors_total{destination="events"}') > 0
+        os.makedirs(os.path.join(p.data_dir, "sink"))
+        wait_for(lambda: set(acked) <= set(sink_events(p)), timeout=60, interval=0.5,
+                 what="the backlog delivered once the sink is back")
+        ids = sink_events(p)
+        assert len(ids) == len(set(ids))
+        wait_for(lambda: p.metric("pixeld_journal_segments") <= 2, timeout=10,
+                 what="consumed segments deleted")
+        assert p.stop() == 0
+    finally:
+        p.cleanup()
+
+
+def test_torn_tail_cut_and_rest_replayed():
+    p = Pixeld(dest=DOWN_DEST)
+    try:
+        p.start()
+        acked = send_beacons(p, "torn", 100)
+        time.sleep(0.5)
+        p.proc.send_signal(signal.SIGKILL)
+        p.proc.wait(10)
+        seg_dir = os.path.join(p.data_dir, "journal", "i0-s0")
+        seg = os.path.join(seg_dir, sorted(os.listdir(seg_dir))[-1])
+        size = os.path.getsize(seg)
+        with open(seg, "r+b") as f:
+            f.truncate(size - 40)  # in the middle of the last record
+        out = subprocess.run([PIXELCTL, "-c", p.conf, "journal", "verify"], capture_output=True,
+                             text=True, timeout=30)
+        assert out.returncode == 0 and "torn" in (out.stdout + out.stderr).lower(), out
+        out = subprocess.run([PIXELCTL, "-c", p.conf, "journal", "status", "--json"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        json.loads(out.stdout)
+        os.makedirs(os.path.join(p.data_dir, "sink"))
+        p.start()
+        wait_for(lambda: set(acked[:-1]) <= set(sink_events(p)), timeout=30,
+                 what="every record before the torn one replayed")
+        assert acked[-1] not in sink_events(p)
+        assert "torn" in p.read_log()
+        out = subprocess.run([PIXELCTL, "-c", p.conf, "journal", "verify"], capture_output=True,
+                             text=True, timeout=30)
+        assert out.returncode == 0, out
+        assert p.stop() == 0
+    finally:
+        p.cleanup()
+
+
+def fill_until_refused(p, prefix, limit=40000):
+    """Sends beacons until 20 are refused; returns (acknowledged ids, Retry-After)."""
+    acked, refused, retry_after = [], 0, None
+    s = Sock(p.port, timeout=10)
+    for i in range(limit):
+        eid = "%s-%d" % (prefix, i)
+        s.send(beacon_raw(eid))
+        st, h, body = s.response()
+        if st == 204:
+            acked.append(eid)
+            continue
+        assert st == 503, (st, body)
+        assert json.loads(body)["error"] == "journal_full", body
+        retry_after = h.get("retry-after")
+        refused += 1
+        if refused >= 20:
+            break
+    s.close()
+    assert refused and retry_after, "the journal never filled"
+    return acked, retry_after
+
+
+def assert_refusing(p):
+    st, _, body = http_get(p.port, "/p.gif?e=PageView&id=full-pixel", headers={"User-Agent": UA})
+    assert st == 200 and body.startswith(b"GIF89a"), "pixels still get their image"
+    st, _, body = http_get(p.admin_port, "/health/ready")
+    assert st == 503 and json.loads(body)["journal"] != "ok", body
+
+
+def test_quota_full_503_then_recovery():
+    """journal.max_bytes reached while the destination is down."""
+    p = Pixeld(dest=DOWN_DEST, extra="[journal]\nsegment_bytes = 1M\nmax_bytes = 2M\n")
+    try:
+        p.start()
+        acked, _ = fill_until_refused(p, "quota")
+        assert_refusing(p)
+        os.makedirs(os.path.join(p.data_dir, "sink"))
+        wait_for(lambda: set(acked) <= set(sink_events(p)), timeout=60, interval=0.5,
+                 what="every acknowledged event delivered")
+        wait_for(lambda: http_get(p.admin_port, "/health/ready")[0] == 200, timeout=30,
+                 what="ready again once segments are deleted")
+        assert len(send_beacons(p, "after-quota", 200)) == 200
+        assert p.stop() == 0
+    finally:
+        p.cleanup()
+
+
+def test_disk_full_enospc_then_recovery():
+    """The disk itself fills up (another process): writes fail with ENOSPC."""
+    p = Pixeld(extra="[journal]\ndir = JOURNAL_DIR\nsegment_bytes = 1M\nmax_bytes = 1G\n")
+    jdir = os.path.join(p.dir, "tmpfs")
+    os.makedirs(jdir)
+    with open(p.conf) as f:
+        conf = f.read().replace("JOURNAL_DIR", jdir)
+    with open(p.conf, "w") as f:
+        f.write(conf)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", jdir],
+                             capture_output=True, text=True)
+    if mounted.returncode:
+        print("cannot mount a tmpfs (%s): this test needs root" % mounted.stderr.strip())
+        sys.exit(77)
+    try:
+        p.start()
+        first = send_beacons(p, "before-full", 100)
+        filler = os.path.join(jdir, "filler")
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        acked, retry_after = fill_until_refused(p, "enospc")
+        assert_refusing(p)
+        assert p.metric("pixeld_journal_errors_total") > 0
+        os.unlink(filler)
+        wait_for(lambda: http_get(p.admin_port, "/health/ready")[0] == 200, timeout=30,
+                 what="ready again when space returns")
+        acked += first + send_beacons(p, "after-full", 200)
+        wait_for(lambda: set(acked) <= set(ids_in(p)), timeout=60, interval=0.5,
+                 what="every acknowledged event delivered")
+        print("  Retry-After: %s; %d acknowledged around the full disk" % (retry_after, len(acked)))
+        assert p.stop() == 0
+    finally:
+        if p.proc and p.proc.poll() is None:
+            p.proc.kill()
+            p.proc.wait()
+        subprocess.run(["umount", "-l", jdir])
+        p.cleanup()
+
+
+def test_sigterm_with_backlog_resumes_without_resending():
+    p = Pixeld(dest=DOWN_DEST, server_extra="shutdown_timeout = 2s\n")
+    try:
+        os.makedirs(os.path.join(p.data_dir, "sink"))
+        p.start()
+        first = send_beacons(p, "pre", 2000)
+        wait_for(lambda: len(sink_events(p)) == 2000, timeout=20, what="first 2000 delivered")
+        time.sleep(1.5)  # a watermark save
+        os.rename(os.path.join(p.data_dir, "sink"), os.path.join(p.data_dir, "sink.away"))
+        backlog = send_beacons(p, "post", 3000)
+        assert p.stop() == 0
+        wm = open(os.path.join(p.data_dir, "journal", "watermarks")).read()
+        assert "mark events" in wm, wm
+        os.rename(os.path.join(p.data_dir, "sink.away"), os.path.join(p.data_dir, "sink"))
+        p.start()
+        wait_for(lambda: set(first + backlog) <= set(sink_events(p)), timeout=30,
+                 what="the backlog delivered after the restart")
+        ids = sink_events(p)
+        assert len(ids) == len(set(ids)), "%d events sent again" % (len(ids) - len(set(ids)))
+        assert p.stop() == 0
+    finally:
+        p.cleanup()
+
+
+if __name__ == "__main__":
+    run_tests([test_kill9_durable_loses_nothing, test_kill9_fast_loses_nothing_on_a_process_crash,
+               test_destination_down_backlog_rss_flat, test_torn_tail_cut_and_rest_replayed,
+               test_quota_full_503_then_recovery,
+               test_disk_full_enospc_then_recovery, test_sigterm_with_backlog_resumes_without_resending])
