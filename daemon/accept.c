@@ -20,8 +20,8 @@ enum pxd_refusal pxd_accept_journal_ok(struct pxd_reqctx *rc)
 			return PXD_REFUSAL_JOURNAL_FULL;
 		deleted += __atomic_load_n(&ing->streams[s].deleted_bytes, __ATOMIC_RELAXED);
 	}
-	if (ing->journal_base + ing->journal_appended - PXD_MIN(deleted, ing->journal_base +
-								 ing->journal_appended) >=
+	if (ing->journal_base + ing->journal_appended -
+		PXD_MIN(deleted, ing->journal_base + ing->journal_appended) >=
 	    ing->journal_quota)
 		return PXD_REFUSAL_JOURNAL_FULL;
 	return PXD_REFUSAL_NONE;
@@ -54,7 +54,7 @@ bool pxd_accept_is_bot(struct pxd_reqctx *rc)
 	if (cls == PXD_BOT_UA_CLASS_HUMAN)
 		return false;
 	pxd_stat_add(&ing->m->events_rejected[cls == PXD_BOT_UA_CLASS_BOT ? PXD_REFUSAL_BOT
-									   : PXD_REFUSAL_GOOD_BOT],
+									  : PXD_REFUSAL_GOOD_BOT],
 		     1);
 	if (cls == PXD_BOT_UA_CLASS_BOT && ing->d->conf->xdp.bot_block == PXD_BOT_BLOCK_UA_IP)
 		block_bot_peer(rc);
@@ -134,8 +134,8 @@ enum pxd_refusal pxd_accept_commit(struct pxd_reqctx *rc, struct pxd_event *ev, 
 	uint64_t start, end;
 	ssize_t len;
 
-	len = pxd_event_serialize(ev, ing->now_ms, &ing->uuid, ing->line_scratch,
-				  PXD_EVENT_LINE_MAX);
+	len =
+	    pxd_event_serialize(ev, ing->now_ms, &ing->uuid, ing->line_scratch, PXD_EVENT_LINE_MAX);
 	if (len < 0)
 		return PXD_REFUSAL_BAD_EVENT;
 	rec = pxd_evrec_new(ing->line_scratch, (size_t)len, ev->received_at);

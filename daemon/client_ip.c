@@ -79,10 +79,11 @@ int pxd_client_addr(const struct pxd_conf *conf, const struct sockaddr_storage *
 	/* Walk X-Forwarded-For from the right while each hop is trusted: the
 	 * first untrusted one is the client. Anything left of it is what the
 	 * client claimed and cannot be believed. */
-	while (xff.n && pxd_cidr_match(conf->trusted_proxies, conf->ntrusted_proxies, family, addr)) {
+	while (xff.n &&
+	       pxd_cidr_match(conf->trusted_proxies, conf->ntrusted_proxies, family, addr)) {
 		const char *comma = memrchr(xff.p, ',', xff.n);
-		struct pxd_sv hop = comma ? pxd_sv_make(comma + 1, xff.n - (size_t)(comma + 1 - xff.p))
-					  : xff;
+		struct pxd_sv hop =
+		    comma ? pxd_sv_make(comma + 1, xff.n - (size_t)(comma + 1 - xff.p)) : xff;
 		uint8_t next[16];
 		int next_family;
 

@@ -123,7 +123,8 @@ uint64_t pxd_conn_next_deadline(const struct pxd_conn_table *t)
 		const struct pxd_list *head = &t->timers[i];
 
 		if (!pxd_list_empty(head)) {
-			const struct pxd_conn *c = container_of(head->next, struct pxd_conn, timer_node);
+			const struct pxd_conn *c =
+			    container_of(head->next, struct pxd_conn, timer_node);
 
 			if (c->deadline_ms < next)
 				next = c->deadline_ms;

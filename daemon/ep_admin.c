@@ -36,9 +36,10 @@ static void render_backlog(const struct pxd_daemon *d, int64_t now_ms, struct px
 		struct pxd_metrics_dest t;
 
 		pxd_metrics_dest_totals(&d->metrics, i, &t);
-		pxd_buf_printf(out, "pixeld_destination_oldest_pending_seconds{destination=\"%s\"} %.3f\n",
-			       d->metrics.dest_names[i],
-			       t.oldest_pending_ms ? (double)(now_ms - t.oldest_pending_ms) / 1000.0 : 0.0);
+		pxd_buf_printf(
+		    out, "pixeld_destination_oldest_pending_seconds{destination=\"%s\"} %.3f\n",
+		    d->metrics.dest_names[i],
+		    t.oldest_pending_ms ? (double)(now_ms - t.oldest_pending_ms) / 1000.0 : 0.0);
 	}
 }
 
@@ -81,13 +82,14 @@ void pxd_ep_admin_status(struct pxd_reqctx *rc)
 		struct pxd_metrics_dest dt;
 
 		pxd_metrics_dest_totals(&d->metrics, i, &dt);
-		pxd_buf_printf(&out,
-			       "%s{\"name\":\"%s\",\"type\":\"%s\",\"delivered\":%lu,\"failed\":%lu,"
-			       "\"retried\":%lu,\"backlog\":%zu,\"oldest_pending_ms\":%ld}",
-			       i ? "," : "", d->metrics.dest_names[i], d->conf->dests[i].type,
-			       dt.events_delivered, dt.events_failed, dt.events_retried,
-			       pxd_dispatcher_backlog(d, i),
-			       (long)(dt.oldest_pending_ms ? rc->ing->now_ms - dt.oldest_pending_ms : 0));
+		pxd_buf_printf(
+		    &out,
+		    "%s{\"name\":\"%s\",\"type\":\"%s\",\"delivered\":%lu,\"failed\":%lu,"
+		    "\"retried\":%lu,\"backlog\":%zu,\"oldest_pending_ms\":%ld}",
+		    i ? "," : "", d->metrics.dest_names[i], d->conf->dests[i].type,
+		    dt.events_delivered, dt.events_failed, dt.events_retried,
+		    pxd_dispatcher_backlog(d, i),
+		    (long)(dt.oldest_pending_ms ? rc->ing->now_ms - dt.oldest_pending_ms : 0));
 	}
 	pxd_buf_puts(&out, "]}");
 	if (out.p)

@@ -35,12 +35,13 @@ static void open_event(struct pxd_reqctx *rc, const struct pxd_email_token *tok)
 	kind = pxd_mail_proxy_classify(d->mail_proxy, family, addr, rc->req->user_agent,
 				       now_s - (int64_t)tok->c.issued_at);
 	tenant = tok->c.tenant.n ? tok->c.tenant : pxd_sv_cstr(d->conf->tenant);
-	first = pxd_first_open_check(
-		d->first_open, pxd_first_open_key(tenant, tok->c.message, tok->c.recipient), now_s,
-		&ing->m->first_open);
+	first = pxd_first_open_check(d->first_open,
+				     pxd_first_open_key(tenant, tok->c.message, tok->c.recipient),
+				     now_s, &ing->m->first_open);
 	pxd_stat_add(&ing->m->email_opens[kind], 1);
 
-	n = pxd_email_open_props_json(tok, kind, first, ing->json_scratch, PXD_EMAIL_OPEN_PROPS_MAX);
+	n = pxd_email_open_props_json(tok, kind, first, ing->json_scratch,
+				      PXD_EMAIL_OPEN_PROPS_MAX);
 	if (n < 0) {
 		pxd_stat_add(&ing->m->events_rejected[PXD_REFUSAL_INTERNAL], 1);
 		return;

@@ -62,11 +62,12 @@ void pxd_ep_health(struct pxd_reqctx *rc)
 		const char *journal = journal_state(d, jbuf, sizeof(jbuf));
 
 		ok = disp && !stopping && journal[0] == 'o';
-		n = snprintf(body, sizeof(body),
-			     "{\"ready\":%s,\"dispatchers\":\"%s\",\"journal\":\"%s\",\"stopping\":%s,"
-			     "\"xdp\":\"%s\"}",
-			     ok ? "true" : "false", disp ? "ok" : "stalled", journal,
-			     stopping ? "true" : "false", pxd_xdp_ctl_state(d->xdp));
+		n = snprintf(
+		    body, sizeof(body),
+		    "{\"ready\":%s,\"dispatchers\":\"%s\",\"journal\":\"%s\",\"stopping\":%s,"
+		    "\"xdp\":\"%s\"}",
+		    ok ? "true" : "false", disp ? "ok" : "stalled", journal,
+		    stopping ? "true" : "false", pxd_xdp_ctl_state(d->xdp));
 	} else {
 		n = snprintf(body, sizeof(body), "{\"status\":\"ok\",\"version\":\"%s\"}",
 			     d->version);

@@ -109,8 +109,7 @@ static char *put_uint(char *p, size_t v)
  * only for other methods and never for 204.
  */
 static void compose(struct pxd_reqctx *rc, unsigned status, const char *content_type,
-		    const char *cache_control, const void *body, size_t body_len,
-		    const char *extra)
+		    const char *cache_control, const void *body, size_t body_len, const char *extra)
 {
 	struct pxd_ingest *ing = rc->ing;
 	struct pxd_conn *c = rc->conn;

@@ -432,9 +432,10 @@ static void on_journal(struct pxd_ingest *ing, unsigned idx, enum pxd_op op, int
 
 		pxd_stat_add(&ing->m->journal_errors, 1);
 		if (pxd_log_ratelimit_ok(&rl, 5000, &suppressed))
-			pxd_log_err("journal", "%s %s failed: %s; new events are refused with 503 "
-					       "until it succeeds (nothing acknowledged is dropped; "
-					       "retrying; similar lines suppressed=%lu)",
+			pxd_log_err("journal",
+				    "%s %s failed: %s; new events are refused with 503 "
+				    "until it succeeds (nothing acknowledged is dropped; "
+				    "retrying; similar lines suppressed=%lu)",
 				    js->dir, op == PXD_OP_JWRITE ? "write" : "fdatasync",
 				    strerror(-err), suppressed);
 	}
@@ -490,7 +491,7 @@ static void release_parked(struct pxd_ingest *ing)
 	while (ing->snap_head < ing->snap_tail && snapshot_synced(ing, ing->snap_head) &&
 	       (pxd_list_empty(&ing->parked) ||
 		container_of(ing->parked.next, struct pxd_conn, park_node)->park_snap >
-			ing->snap_head))
+		    ing->snap_head))
 		ing->snap_head++;
 }
 
@@ -591,8 +592,8 @@ static void publish_journal_gauges(struct pxd_ingest *ing)
 	for (unsigned s = 0; s < ing->nstreams; s++)
 		segs += __atomic_load_n(&ing->streams[s].cur_seq, __ATOMIC_RELAXED) -
 			__atomic_load_n(&ing->streams[s].first_seq, __ATOMIC_RELAXED) + 1;
-	__atomic_store_n(&ing->m->journal_bytes, ing->journal_base + ing->journal_appended - deleted,
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&ing->m->journal_bytes,
+			 ing->journal_base + ing->journal_appended - deleted, __ATOMIC_RELAXED);
 	__atomic_store_n(&ing->m->journal_segments, segs, __ATOMIC_RELAXED);
 }
 
@@ -777,12 +778,14 @@ static int open_streams(struct pxd_ingest *ing)
 			return err;
 		}
 		if (err == -EBADMSG)
-			pxd_log_err("journal", "%s: segment %u is corrupt; writing continues in a new "
-					       "segment; run pixelctl journal verify",
+			pxd_log_err("journal",
+				    "%s: segment %u is corrupt; writing continues in a new "
+				    "segment; run pixelctl journal verify",
 				    dir, tail.last_seq);
 		err = pxd_journal_open(&ing->streams[s], dir, ing->id, s, tail.last_seq + 1);
 		if (err) {
-			pxd_log_err("journal", "cannot open a segment in %s: %s", dir, strerror(-err));
+			pxd_log_err("journal", "cannot open a segment in %s: %s", dir,
+				    strerror(-err));
 			return err;
 		}
 		ing->streams[s].first_seq = tail.first_seq ? tail.first_seq : tail.last_seq + 1;

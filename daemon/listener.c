@@ -60,11 +60,12 @@ int pxd_listener_open(struct pxd_conf_addr *addr, unsigned n, int *fds, char *er
 	for (unsigned i = 0; i < n; i++) {
 		rc = open_one(addr, &fds[i]);
 		if (rc) {
-			snprintf(err, errlen, "cannot listen on %s: %s%s", addr->text, strerror(-rc),
-				 rc == -EADDRINUSE ? "; another process has this port: stop it or "
-						     "choose another with --listen/--admin"
-				 : rc == -EACCES ? "; ports below 1024 need root or CAP_NET_BIND_SERVICE"
-						 : "");
+			snprintf(
+			    err, errlen, "cannot listen on %s: %s%s", addr->text, strerror(-rc),
+			    rc == -EADDRINUSE ? "; another process has this port: stop it or "
+						"choose another with --listen/--admin"
+			    : rc == -EACCES ? "; ports below 1024 need root or CAP_NET_BIND_SERVICE"
+					    : "");
 			for (unsigned k = 0; k < i; k++)
 				close(fds[k]);
 			return rc;

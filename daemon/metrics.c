@@ -7,7 +7,9 @@
 
 #include "buf.h"
 
-const double pxd_commit_bucket_ms[PXD_COMMIT_BUCKETS] = { 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000 };
+const double pxd_commit_bucket_ms[PXD_COMMIT_BUCKETS] = {
+	0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000
+};
 
 static const char *const endpoint_names[PXD_EP_COUNT] = {
 	[PXD_EP_PIXEL_GIF] = "pixel_gif",   [PXD_EP_PIXEL] = "pixel",
@@ -257,20 +259,21 @@ static void render_commit_latency(const struct pxd_metrics *m, struct pxd_buf *o
 			  "fdatasync.\n# TYPE pixeld_journal_commit_seconds histogram\n");
 	for (unsigned b = 0; b <= PXD_COMMIT_BUCKETS; b++) {
 		cum += sum_ingest(m, offsetof(struct pxd_metrics_ingest, journal_commit_ms) +
-					     b * sizeof(uint64_t));
+					 b * sizeof(uint64_t));
 		if (b < PXD_COMMIT_BUCKETS)
 			pxd_buf_printf(out, "pixeld_journal_commit_seconds_bucket{le=\"%g\"} %lu\n",
 				       pxd_commit_bucket_ms[b] / 1000.0, cum);
 		else
-			pxd_buf_printf(out, "pixeld_journal_commit_seconds_bucket{le=\"+Inf\"} %lu\n",
-				       cum);
+			pxd_buf_printf(
+			    out, "pixeld_journal_commit_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
 	}
-	pxd_buf_printf(out,
-		       "pixeld_journal_commit_seconds_sum %.3f\npixeld_journal_commit_seconds_count "
-		       "%lu\n",
-		       (double)sum_ingest(m, offsetof(struct pxd_metrics_ingest, journal_commit_ms_sum)) /
-			       1000.0,
-		       cum);
+	pxd_buf_printf(
+	    out,
+	    "pixeld_journal_commit_seconds_sum %.3f\npixeld_journal_commit_seconds_count "
+	    "%lu\n",
+	    (double)sum_ingest(m, offsetof(struct pxd_metrics_ingest, journal_commit_ms_sum)) /
+		1000.0,
+	    cum);
 }
 
 static void render_email(const struct pxd_metrics *m, struct pxd_buf *out)

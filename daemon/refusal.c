@@ -18,8 +18,8 @@ static const struct pxd_refusal_info table[PXD_REFUSAL_COUNT] = {
 				       "HTTP/1.1 requests need exactly one Host header" },
 	[PXD_REFUSAL_CL_AND_TE] = { 400, 0, "cl_and_te",
 				    "send Content-Length or Transfer-Encoding, not both" },
-	[PXD_REFUSAL_BAD_CONTENT_LENGTH] = {
-		400, 0, "bad_content_length", "Content-Length must be one decimal number" },
+	[PXD_REFUSAL_BAD_CONTENT_LENGTH] = { 400, 0, "bad_content_length",
+					     "Content-Length must be one decimal number" },
 	[PXD_REFUSAL_BAD_CHUNK] = { 400, 0, "bad_chunk", "malformed chunked body" },
 	[PXD_REFUSAL_UNSUPPORTED_TE] = { 501, 0, "unsupported_transfer_encoding",
 					 "only Transfer-Encoding: chunked is supported" },
@@ -55,7 +55,8 @@ static const struct pxd_refusal_info table[PXD_REFUSAL_COUNT] = {
 	[PXD_REFUSAL_INTERNAL] = { 500, 0, "internal", "see the collector's log" },
 	[PXD_REFUSAL_BOT] = { 204, 0, "bot", "a bot user agent: not a conversion" },
 	[PXD_REFUSAL_GOOD_BOT] = { 204, 0, "good_bot",
-				   "a known crawler: it sees pages, its events are not conversions" },
+				   "a known crawler: it sees pages, its events are not "
+				   "conversions" },
 };
 
 const struct pxd_refusal_info *pxd_refusal_info(enum pxd_refusal r)

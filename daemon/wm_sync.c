@@ -17,8 +17,9 @@ int pxd_wm_sync_start(struct pxd_daemon *d, char *err, size_t errlen)
 	int rc = pxd_watermarks_load(conf->journal_dir, &d->watermarks);
 
 	if (rc) {
-		snprintf(err, errlen, "%s/%s: %s; move it away to send everything still in the "
-				      "journal to every destination again",
+		snprintf(err, errlen,
+			 "%s/%s: %s; move it away to send everything still in the "
+			 "journal to every destination again",
 			 conf->journal_dir, PXD_WATERMARK_FILE, strerror(-rc));
 		return rc;
 	}
@@ -35,8 +36,8 @@ int pxd_wm_sync_start(struct pxd_daemon *d, char *err, size_t errlen)
 			for (size_t k = 0; k < conf->ndests; k++) {
 				uint64_t pos;
 
-				rc = pxd_watermarks_resolve(d->watermarks, conf->dests[k].name, i, s,
-							    tail.end, &pos, NULL);
+				rc = pxd_watermarks_resolve(d->watermarks, conf->dests[k].name, i,
+							    s, tail.end, &pos, NULL);
 				if (rc)
 					return rc;
 			}
@@ -51,8 +52,8 @@ int pxd_wm_sync_start(struct pxd_daemon *d, char *err, size_t errlen)
 	}
 	rc = pxd_watermarks_save(d->watermarks, conf->journal_dir);
 	if (rc)
-		snprintf(err, errlen, "cannot write %s/%s: %s; check journal.dir", conf->journal_dir,
-			 PXD_WATERMARK_FILE, strerror(-rc));
+		snprintf(err, errlen, "cannot write %s/%s: %s; check journal.dir",
+			 conf->journal_dir, PXD_WATERMARK_FILE, strerror(-rc));
 	return rc;
 }
 
@@ -66,9 +67,9 @@ void pxd_wm_sync_tick(struct pxd_daemon *d)
 
 		for (unsigned i = 0; i < ds->nstreams; i++)
 			for (size_t k = 0; k < conf->ndests; k++)
-				pxd_watermarks_set(d->watermarks, conf->dests[k].name, i, s,
-						   __atomic_load_n(&ds->streams[i].wm[k],
-								   __ATOMIC_ACQUIRE));
+				pxd_watermarks_set(
+				    d->watermarks, conf->dests[k].name, i, s,
+				    __atomic_load_n(&ds->streams[i].wm[k], __ATOMIC_ACQUIRE));
 	}
 	rc = pxd_watermarks_save(d->watermarks, conf->journal_dir);
 	if (rc)

@@ -55,8 +55,8 @@ void pxd_bot_ua_scratch_free(struct pxd_bot_ua_scratch *s);
 
 /*
  * Classifies the user agent <ua> of <len> bytes (need not be NUL-ended;
- * NULL or empty is human: only a pattern makes a bot). One scan, no allocation, no lock: for the ingest
- * hot path, with the calling thread's own <s>.
+ * NULL or empty is human: only a pattern makes a bot). One scan, no allocation, no lock: for the
+ * ingest hot path, with the calling thread's own <s>.
  */
 enum pxd_bot_ua_class pxd_bot_ua_classify(const struct pxd_bot_ua *db, struct pxd_bot_ua_scratch *s,
 					  const char *ua, size_t len);

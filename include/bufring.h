@@ -16,7 +16,7 @@
 struct pxd_bufring {
 	struct io_uring_buf_ring *br;
 	char *mem;
-	unsigned nbufs;	  /* power of two */
+	unsigned nbufs; /* power of two */
 	unsigned buf_size;
 	unsigned lent;	  /* buffers the kernel has filled and we have not returned */
 	unsigned pending; /* returned since the last advance */
@@ -46,7 +46,8 @@ static inline char *pxd_bufring_get(struct pxd_bufring *b, unsigned bid)
 static inline void pxd_bufring_put(struct pxd_bufring *b, unsigned bid)
 {
 	io_uring_buf_ring_add(b->br, b->mem + (size_t)bid * b->buf_size, b->buf_size,
-			      (unsigned short)bid, io_uring_buf_ring_mask(b->nbufs), (int)b->pending);
+			      (unsigned short)bid, io_uring_buf_ring_mask(b->nbufs),
+			      (int)b->pending);
 	b->pending++;
 	b->lent--;
 }

@@ -49,8 +49,8 @@ struct pxd_conf_kv {
 
 struct pxd_conf_dest {
 	char name[PXD_CONF_NAME_MAX];
-	char type[PXD_CONF_NAME_MAX]; /* "jsonl", later "meta", "ga4", ... */
-	int line;		      /* line of the section header */
+	char type[PXD_CONF_NAME_MAX];			   /* "jsonl", later "meta", "ga4", ... */
+	int line;					   /* line of the section header */
 	char events[PXD_CONF_MAX_LIST][PXD_CONF_NAME_MAX]; /* canonical-name filter; empty: all */
 	size_t nevents;
 	uint32_t batch_max_events; /* 0: the adapter's limit */
@@ -95,7 +95,7 @@ struct pxd_conf {
 	uint64_t segment_bytes;
 	uint64_t max_bytes; /* 0: 80% of the data dir's free space at start */
 
-	struct pxd_conf_xdp xdp;	/* [xdp] */
+	struct pxd_conf_xdp xdp;     /* [xdp] */
 	struct pxd_conf_email email; /* [email] */
 
 	struct pxd_conf_dest dests[PXD_CONF_MAX_DESTS];

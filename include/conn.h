@@ -47,16 +47,16 @@ enum pxd_conn_timer {
 };
 
 enum pxd_conn_flags {
-	PXD_CONN_ADMIN = 1u << 0,	 /* accepted on the admin listener */
-	PXD_CONN_RECV_ARMED = 1u << 1,	 /* a multishot recv is pending */
-	PXD_CONN_SENDING = 1u << 2,	 /* a send is in flight from <sending> */
-	PXD_CONN_CLOSE_AFTER = 1u << 3,	 /* close once what is queued is sent */
-	PXD_CONN_CLOSING = 1u << 4,	 /* shutting down: no more requests parsed */
+	PXD_CONN_ADMIN = 1u << 0,	/* accepted on the admin listener */
+	PXD_CONN_RECV_ARMED = 1u << 1,	/* a multishot recv is pending */
+	PXD_CONN_SENDING = 1u << 2,	/* a send is in flight from <sending> */
+	PXD_CONN_CLOSE_AFTER = 1u << 3, /* close once what is queued is sent */
+	PXD_CONN_CLOSING = 1u << 4,	/* shutting down: no more requests parsed */
 	PXD_CONN_CLOSE_SUBMITTED = 1u << 5,
-	PXD_CONN_NEED_RECV = 1u << 6,	 /* recv ended with -ENOBUFS: re-arm when buffers return */
+	PXD_CONN_NEED_RECV = 1u << 6, /* recv ended with -ENOBUFS: re-arm when buffers return */
 	PXD_CONN_PEER_KNOWN = 1u << 7,
-	PXD_CONN_PAUSED = 1u << 8,	 /* input held back until queued output drains */
-	PXD_CONN_PARKED = 1u << 9,	 /* ack=durable: answers wait for the journal's fsync */
+	PXD_CONN_PAUSED = 1u << 8, /* input held back until queued output drains */
+	PXD_CONN_PARKED = 1u << 9, /* ack=durable: answers wait for the journal's fsync */
 };
 
 struct pxd_conn {
@@ -64,7 +64,7 @@ struct pxd_conn {
 	uint64_t deadline_ms;
 	int fd;
 	uint16_t gen;
-	uint8_t timer;	 /* enum pxd_conn_timer */
+	uint8_t timer;	  /* enum pxd_conn_timer */
 	uint8_t inflight; /* SQEs submitted and not yet completed for good */
 	uint32_t flags;
 	struct pxd_dbuf in;	 /* bytes of a request not yet complete */

@@ -44,9 +44,9 @@ struct pxd_daemon {
 	char first_open_path[4096];
 
 	/* Atomics: set by the main thread, polled by the others. */
-	int stop_ingest;   /* SIGTERM: stop accepting, finish requests, exit */
-	int stop_dispatch; /* after ingest has stopped: drain the rings, flush, exit */
-	unsigned reopen_gen; /* SIGHUP: sinks reopen their files when it changes */
+	int stop_ingest;	    /* SIGTERM: stop accepting, finish requests, exit */
+	int stop_dispatch;	    /* after ingest has stopped: drain the rings, flush, exit */
+	unsigned reopen_gen;	    /* SIGHUP: sinks reopen their files when it changes */
 	int64_t *disp_heartbeat_ms; /* per dispatcher: last loop pass, for /health/ready */
 };
 

@@ -24,11 +24,11 @@ struct pxd_evrec {
 	int64_t received_ms;
 	uint64_t start; /* journal position of the record, and right after it */
 	uint64_t end;
-	uint32_t len;	/* bytes of <line> before its '\n' */
-	uint32_t _refs; /* dispatcher only: batches still holding it */
+	uint32_t len;	 /* bytes of <line> before its '\n' */
+	uint32_t _refs;	 /* dispatcher only: batches still holding it */
 	uint32_t stream; /* dispatcher only: the ingest thread whose stream it is in */
 	uint32_t _pad;
-	char line[];	/* the JSON, then '\n' */
+	char line[]; /* the JSON, then '\n' */
 };
 
 struct pxd_handoff;

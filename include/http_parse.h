@@ -15,11 +15,11 @@
 #include "refusal.h"
 #include "strview.h"
 
-#define PXD_HTTP_MAX_URI 8192	/* request target; longer: 414 */
-#define PXD_HTTP_MAX_HEAD 16384 /* request line + header block; larger: 431 */
-#define PXD_HTTP_MAX_BODY 65536 /* decoded body on the public listener; larger: 413 */
+#define PXD_HTTP_MAX_URI 8192		    /* request target; longer: 414 */
+#define PXD_HTTP_MAX_HEAD 16384		    /* request line + header block; larger: 431 */
+#define PXD_HTTP_MAX_BODY 65536		    /* decoded body on the public listener; larger: 413 */
 #define PXD_HTTP_MAX_BODY_LIMIT (64u << 20) /* the largest body limit a caller may set */
-#define PXD_HTTP_MAX_HEADERS 64 /* header fields; more: 431 */
+#define PXD_HTTP_MAX_HEADERS 64		    /* header fields; more: 431 */
 
 enum pxd_http_method {
 	PXD_HTTP_OTHER = 0, /* a valid token we do not serve: the router answers 405 */

@@ -24,13 +24,13 @@ struct pxd_reqctx {
 	struct pxd_conn *conn;
 	const struct pxd_http_req *req;
 	enum pxd_endpoint ep;
-	bool head;		  /* HEAD: headers only */
-	bool close;		  /* the connection closes after this answer */
+	bool head;		   /* HEAD: headers only */
+	bool close;		   /* the connection closes after this answer */
 	struct pxd_sv cors_origin; /* echoed in Access-Control-Allow-Origin when set */
-	const char *allow;	  /* methods of the matched path, for 405 */
-	unsigned status;	  /* set by the reply functions */
-	bool journaled;		  /* an event of this request went to the journal */
-	size_t ip_len;		  /* client address, filled on first use */
+	const char *allow;	   /* methods of the matched path, for 405 */
+	unsigned status;	   /* set by the reply functions */
+	bool journaled;		   /* an event of this request went to the journal */
+	size_t ip_len;		   /* client address, filled on first use */
 	char ip[46];
 };
 

@@ -52,18 +52,18 @@ struct pxd_ingest {
 
 	/* Scratch for the request being handled; never outlives it. */
 	struct pxd_http_req req;
-	char *body_scratch;  /* PXD_HTTP_MAX_BODY: decoded chunked bodies */
+	char *body_scratch;	  /* PXD_HTTP_MAX_BODY: decoded chunked bodies */
 	char *admin_body_scratch; /* PXD_ADMIN_MAX_BODY, on the admin listener's thread */
-	char *query_scratch; /* PXD_HTTP_MAX_URI + 1: percent-decoded query */
-	char *line_scratch;  /* PXD_EVENT_LINE_MAX: the serialized event */
-	char *json_scratch;  /* PXD_HTTP_MAX_BODY: re-serialized props */
+	char *query_scratch;	  /* PXD_HTTP_MAX_URI + 1: percent-decoded query */
+	char *line_scratch;	  /* PXD_EVENT_LINE_MAX: the serialized event */
+	char *json_scratch;	  /* PXD_HTTP_MAX_BODY: re-serialized props */
 	struct pxd_uuid7 uuid;
 	struct pxd_bot_ua_scratch *ua_scratch; /* NULL without bot_ua */
 
 	/* The journal: one stream per dispatcher shard. */
 	struct pxd_jstream *streams;
 	unsigned nstreams;
-	uint64_t journal_quota; /* this thread's share of journal.max_bytes */
+	uint64_t journal_quota;	   /* this thread's share of journal.max_bytes */
 	uint64_t journal_appended; /* bytes appended since start */
 	uint64_t journal_base;	   /* bytes on disk at start */
 	/*
@@ -74,7 +74,7 @@ struct pxd_ingest {
 	 * reached its snapshot.
 	 */
 	struct pxd_list parked;
-	uint64_t *snaps; /* PXD_INGEST_SNAPS x nstreams positions */
+	uint64_t *snaps;    /* PXD_INGEST_SNAPS x nstreams positions */
 	uint64_t snap_head; /* oldest snapshot still needed */
 	uint64_t snap_tail; /* next snapshot to take */
 	bool parked_this_pass;
@@ -88,8 +88,8 @@ struct pxd_ingest {
 int pxd_ingest_init(struct pxd_ingest *ing, struct pxd_daemon *d, unsigned id, int listen_fd,
 		    int admin_fd);
 
-/* Sets up the ring, reports it in <started>, then runs the loop until the daemon's stop_ingest is set and every connection
- * is finished (or the shutdown deadline passes). Thread entry. */
+/* Sets up the ring, reports it in <started>, then runs the loop until the daemon's stop_ingest is
+ * set and every connection is finished (or the shutdown deadline passes). Thread entry. */
 void *pxd_ingest_run(void *ing);
 
 /* Releases what init took. Accepts a zeroed struct. */

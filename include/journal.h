@@ -35,8 +35,8 @@ struct pxd_jstream {
 	unsigned shard;
 	char dir[4096];
 	int fd;
-	uint32_t seq;	     /* current segment */
-	uint64_t seg_bytes;  /* bytes appended to it (written or waiting) */
+	uint32_t seq;	    /* current segment */
+	uint64_t seg_bytes; /* bytes appended to it (written or waiting) */
 	/*
 	 * Rolling: the segment is full. Records appended from now on belong to
 	 * segment seq + 1 and wait in <next_fill> until the full segment's last
@@ -59,12 +59,12 @@ struct pxd_jstream {
 	int64_t retry_at_mono_ms;
 
 	/* published (atomics) */
-	uint64_t written; /* position up to which the segment files hold the data */
-	uint64_t synced;  /* position up to which it is fdatasync'd */
-	uint32_t cur_seq; /* segment being written: never deleted by the reader */
-	int overflow;	  /* events go to the journal only: the ring was full */
-	int resume_req;	  /* set by the shard: it has caught up, push to the ring again */
-	uint64_t resume_at; /* position of the first record pushed after a resume */
+	uint64_t written;	/* position up to which the segment files hold the data */
+	uint64_t synced;	/* position up to which it is fdatasync'd */
+	uint32_t cur_seq;	/* segment being written: never deleted by the reader */
+	int overflow;		/* events go to the journal only: the ring was full */
+	int resume_req;		/* set by the shard: it has caught up, push to the ring again */
+	uint64_t resume_at;	/* position of the first record pushed after a resume */
 	uint64_t deleted_bytes; /* bytes of segments the shard deleted */
 	uint32_t first_seq;	/* oldest segment on disk (updated by the shard) */
 };

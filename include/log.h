@@ -27,7 +27,7 @@ int pxd_log_level_parse(const char *s, enum pxd_log_level *out);
 
 /* Writes one line "<iso-time> <level> <component>: <message>" to stderr. */
 void pxd_log(enum pxd_log_level level, const char *component, const char *fmt, ...)
-	pxd_printf(3, 4);
+    pxd_printf(3, 4);
 
 /*
  * A rate limit for log lines on hot paths: at most one line per <interval_ms>

@@ -66,7 +66,7 @@ struct pxd_metrics_ingest {
 	uint64_t events_rejected[PXD_REFUSAL_COUNT];
 	uint64_t conn_open; /* gauge */
 	uint64_t conn_accepted;
-	uint64_t conn_refused; /* over server.max_connections */
+	uint64_t conn_refused;	/* over server.max_connections */
 	uint64_t conn_timeouts; /* 408 */
 	uint64_t conn_idle_closed;
 	uint64_t bytes_in;
@@ -94,17 +94,18 @@ struct pxd_metrics_dest {
 	uint64_t write_errors;
 	uint64_t syncs;
 	uint64_t sync_errors;
-	uint64_t pending;	   /* gauge: events batched, not yet delivered */
-	int64_t oldest_pending_ms; /* gauge: received_ms of the oldest undelivered event, 0 = none */
+	uint64_t pending; /* gauge: events batched, not yet delivered */
+	int64_t
+	    oldest_pending_ms; /* gauge: received_ms of the oldest undelivered event, 0 = none */
 } pxd_cache_aligned;
 
 struct pxd_metrics {
 	unsigned ningest;
 	unsigned nshards;
 	unsigned ndests;
-	const char *const *dest_names; /* ndests entries */
+	const char *const *dest_names;	   /* ndests entries */
 	struct pxd_metrics_ingest *ingest; /* ningest */
-	struct pxd_metrics_dest *dest;	    /* nshards * ndests, [shard][dest] */
+	struct pxd_metrics_dest *dest;	   /* nshards * ndests, [shard][dest] */
 	int64_t started_ms;
 };
 
@@ -129,7 +130,8 @@ struct pxd_metrics_totals {
 void pxd_metrics_totals(const struct pxd_metrics *m, struct pxd_metrics_totals *t);
 
 /* Totals of one destination over every shard. */
-void pxd_metrics_dest_totals(const struct pxd_metrics *m, unsigned dest, struct pxd_metrics_dest *t);
+void pxd_metrics_dest_totals(const struct pxd_metrics *m, unsigned dest,
+			     struct pxd_metrics_dest *t);
 
 /* Appends the ingest and destination counters in Prometheus text format to <out>. */
 int pxd_metrics_render(const struct pxd_metrics *m, struct pxd_buf *out);

@@ -21,7 +21,7 @@ enum pxd_op {
 	PXD_OP_CANCEL,
 	PXD_OP_JWRITE, /* journal write; slot = stream index */
 	PXD_OP_JSYNC,  /* journal fdatasync; slot = stream index */
-	PXD_OP_COUNT, /* number of ops; keep last */
+	PXD_OP_COUNT,  /* number of ops; keep last */
 };
 
 /*

@@ -118,7 +118,8 @@ static void test_shard_is_stable_per_user(void **state)
 		unsigned s = pxd_handoff_shard(h, PXD_SV("default"), pxd_sv_make(key, (size_t)n));
 
 		assert_true(s < 8);
-		assert_int_equal(s, pxd_handoff_shard(h, PXD_SV("default"), pxd_sv_make(key, (size_t)n)));
+		assert_int_equal(
+		    s, pxd_handoff_shard(h, PXD_SV("default"), pxd_sv_make(key, (size_t)n)));
 		seen[s]++;
 	}
 	for (int s = 0; s < 8; s++)
