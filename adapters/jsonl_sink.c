@@ -43,8 +43,9 @@ static int jsonl_init(struct pxd_dest *dest, const char *conf_path, char *err, s
 
 	for (size_t i = 0; i < dest->conf->nkv; i++) {
 		if (strcmp(dest->conf->kv[i].key, "path") != 0) {
-			snprintf(err, errlen, "%s:%d: destination \"%s\": unknown key \"%s\" for type "
-					      "jsonl; the only key is path",
+			snprintf(err, errlen,
+				 "%s:%d: destination \"%s\": unknown key \"%s\" for type "
+				 "jsonl; the only key is path",
 				 conf_path, dest->conf->kv[i].line, dest->conf->name,
 				 dest->conf->kv[i].key);
 			return -EINVAL;
@@ -57,8 +58,9 @@ static int jsonl_init(struct pxd_dest *dest, const char *conf_path, char *err, s
 	dest->priv = j;
 	if (!path || !*path)
 		path = "events.jsonl";
-	if ((size_t)snprintf(j->path, sizeof(j->path), "%s%s%s", path[0] == '/' ? "" : dest->data_dir,
-			     path[0] == '/' ? "" : "/", path) >= sizeof(j->path)) {
+	if ((size_t)snprintf(j->path, sizeof(j->path), "%s%s%s",
+			     path[0] == '/' ? "" : dest->data_dir, path[0] == '/' ? "" : "/",
+			     path) >= sizeof(j->path)) {
 		snprintf(err, errlen, "destination \"%s\": path too long", dest->conf->name);
 		return -ENAMETOOLONG;
 	}
@@ -68,8 +70,9 @@ static int jsonl_init(struct pxd_dest *dest, const char *conf_path, char *err, s
 	*dir = '\0';
 	rc = access(j->path, F_OK) == 0 && access(j->path, W_OK) ? -errno : 0;
 	if (rc)
-		snprintf(err, errlen, "destination \"%s\": directory %s is not writable: %s; fix "
-				      "its permissions or change path",
+		snprintf(err, errlen,
+			 "destination \"%s\": directory %s is not writable: %s; fix "
+			 "its permissions or change path",
 			 dest->conf->name, j->path, strerror(-rc));
 	*dir = '/';
 	return rc;
