@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "dispatcher.h"
+#include "ingest.h"
 #include "router.h"
 #include "xdp_ctl.h"
 
@@ -25,6 +26,54 @@ static void render_handoff(const struct pxd_daemon *d, struct pxd_buf *out)
 		       "# TYPE pixeld_handoff_ring_capacity gauge\n"
 		       "pixeld_handoff_ring_capacity %u\n",
 		       pxd_handoff_capacity(d->handoff));
+}
+
+/* Journal bytes between a watermark and the written end; across segments
+ * the full ones count as journal.segment_bytes (approximate by design). */
+static uint64_t pos_gap(uint64_t end, uint64_t wm, uint64_t segment_bytes)
+{
+	uint32_t es = pxd_journal_pos_seq(end), ws = pxd_journal_pos_seq(wm);
+
+	if (end <= wm)
+		return 0;
+	if (es == ws || ws == 0)
+		return es == ws ? pxd_journal_pos_off(end) - pxd_journal_pos_off(wm)
+				: pxd_journal_pos_off(end);
+	return (uint64_t)(es - ws) * segment_bytes + pxd_journal_pos_off(end) -
+	       PXD_MIN(pxd_journal_pos_off(wm), segment_bytes);
+}
+
+static void render_journal_backlog(const struct pxd_daemon *d, struct pxd_buf *out)
+{
+	uint64_t replayed = 0;
+
+	pxd_buf_puts(out, "# HELP pixeld_destination_backlog_bytes Journal bytes written and not "
+			  "yet delivered, by destination (approximate across segments).\n"
+			  "# TYPE pixeld_destination_backlog_bytes gauge\n");
+	for (unsigned i = 0; i < d->metrics.ndests; i++) {
+		uint64_t bytes = 0;
+
+		for (unsigned s = 0; s < d->ndisp; s++) {
+			const struct pxd_dispatcher *ds = &d->disp[s];
+
+			for (unsigned k = 0; k < ds->nstreams; k++)
+				bytes += pos_gap(
+					__atomic_load_n(&d->ingest[k].streams[s].written,
+							__ATOMIC_ACQUIRE),
+					__atomic_load_n(&ds->streams[k].wm[i], __ATOMIC_ACQUIRE),
+					d->conf->segment_bytes);
+		}
+		pxd_buf_printf(out, "pixeld_destination_backlog_bytes{destination=\"%s\"} %lu\n",
+			       d->metrics.dest_names[i], bytes);
+	}
+	for (unsigned s = 0; s < d->ndisp; s++)
+		replayed += __atomic_load_n(&d->disp[s].replayed, __ATOMIC_RELAXED);
+	pxd_buf_printf(out,
+		       "# HELP pixeld_journal_replayed_total Events the shards read back from the "
+		       "journal (replay at start, and catching up after a full ring).\n"
+		       "# TYPE pixeld_journal_replayed_total counter\n"
+		       "pixeld_journal_replayed_total %lu\n",
+		       replayed);
 }
 
 static void render_backlog(const struct pxd_daemon *d, int64_t now_ms, struct pxd_buf *out)
@@ -51,7 +100,9 @@ void pxd_ep_metrics(struct pxd_reqctx *rc)
 	pxd_metrics_render(&d->metrics, &out);
 	render_handoff(d, &out);
 	render_backlog(d, rc->ing->now_ms, &out);
+	render_journal_backlog(d, &out);
 	pxd_xdp_ctl_metrics(d->xdp, &out);
+	pxd_dispatch_metrics_render(d, &out);
 	pxd_buf_printf(&out,
 		       "# HELP pixeld_uptime_seconds Seconds since pixeld started.\n"
 		       "# TYPE pixeld_uptime_seconds gauge\npixeld_uptime_seconds %ld\n"

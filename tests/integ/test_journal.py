@@ -144,11 +144,15 @@ def test_destination_down_backlog_rss_flat():
         assert rss_b - rss_a < 16 * 1024, "memory grows with the backlog"
         assert p.metric("pixeld_journal_bytes") > 32000 * 100
         assert p.metric('pixeld_destination_write_errors_total{destination="events"}') > 0
+        assert p.metric('pixeld_destination_backlog_bytes{destination="events"}') > 32000 * 100
         os.makedirs(os.path.join(p.data_dir, "sink"))
         wait_for(lambda: set(acked) <= set(sink_events(p)), timeout=60, interval=0.5,
                  what="the backlog delivered once the sink is back")
         ids = sink_events(p)
         assert len(ids) == len(set(ids))
+        assert p.metric("pixeld_journal_replayed_total") > 0
+        wait_for(lambda: p.metric("pixeld_destination_backlog_bytes{destination=\"events\"}") == 0,
+                 timeout=10, what="backlog gauge back to 0")
         wait_for(lambda: p.metric("pixeld_journal_segments") <= 2, timeout=10,
                  what="consumed segments deleted")
         assert p.stop() == 0
