@@ -102,7 +102,6 @@ void pxd_ep_metrics(struct pxd_reqctx *rc)
 	render_backlog(d, rc->ing->now_ms, &out);
 	render_journal_backlog(d, &out);
 	pxd_xdp_ctl_metrics(d->xdp, &out);
-	pxd_dispatch_metrics_render(d, &out);
 	pxd_buf_printf(&out,
 		       "# HELP pixeld_uptime_seconds Seconds since pixeld started.\n"
 		       "# TYPE pixeld_uptime_seconds gauge\npixeld_uptime_seconds %ld\n"
