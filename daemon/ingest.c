@@ -190,8 +190,8 @@ static void answer_refusal(struct pxd_ingest *ing, struct pxd_conn *c, enum pxd_
 }
 
 /*
- * ack=durable: the answers queued on <c> go out only once the fsync that
- * covers this pass's journal appends has completed. A connection parked
+ * The answers queued on <c> go out only once the journal write (ack=fast)
+ * or the fsync (ack=durable) that covers this pass's appends has completed. A connection parked
  * again (pipelining) moves to the tail with the newer snapshot.
  */
 static void park(struct pxd_ingest *ing, struct pxd_conn *c)
@@ -241,7 +241,7 @@ static size_t process(struct pxd_ingest *ing, struct pxd_conn *c, const char *bu
 		rc.head = ing->req.method == PXD_HTTP_HEAD;
 		rc.close = !ing->req.keep_alive || ing->stopping;
 		pxd_router_dispatch(&rc);
-		if (rc.journaled && ing->d->conf->ack == PXD_ACK_DURABLE)
+		if (rc.journaled)
 			park(ing, c);
 		off += (size_t)n;
 		if (c->flags & PXD_CONN_CLOSE_AFTER)
@@ -467,12 +467,19 @@ static void take_snapshot(struct pxd_ingest *ing)
 		snap[s] = ing->streams[s].appended;
 }
 
+/*
+ * ack=durable waits for the fdatasync; ack=fast for the write only: once the
+ * bytes are in the page cache a crash of the process cannot lose them, while
+ * an answer sent before the write is issued could outrun it (the write may
+ * still sit in io_uring's worker when the process dies).
+ */
 static bool snapshot_synced(const struct pxd_ingest *ing, uint64_t id)
 {
 	const uint64_t *snap = ing->snaps + (id % PXD_INGEST_SNAPS) * ing->nstreams;
+	bool durable = ing->d->conf->ack == PXD_ACK_DURABLE;
 
 	for (unsigned s = 0; s < ing->nstreams; s++)
-		if (ing->streams[s].synced < snap[s])
+		if ((durable ? ing->streams[s].synced : ing->streams[s].written) < snap[s])
 			return false;
 	return true;
 }

@@ -67,11 +67,11 @@ struct pxd_ingest {
 	uint64_t journal_appended; /* bytes appended since start */
 	uint64_t journal_base;	   /* bytes on disk at start */
 	/*
-	 * ack=durable: connections whose answers wait for an fsync, in the
-	 * order they were parked, and snapshots of every stream's appended
-	 * position taken at the end of the loop passes that parked someone.
-	 * A connection is released when every stream's synced position has
-	 * reached its snapshot.
+	 * Connections whose answers wait for the journal (the write with
+	 * ack=fast, the fsync with ack=durable), in the order they were parked,
+	 * and snapshots of every stream's appended position taken at the end
+	 * of the loop passes that parked someone. A connection is released when
+	 * every stream's written (synced) position has reached its snapshot.
 	 */
 	struct pxd_list parked;
 	uint64_t *snaps;    /* PXD_INGEST_SNAPS x nstreams positions */

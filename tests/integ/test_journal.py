@@ -195,13 +195,21 @@ def test_torn_tail_cut_and_rest_replayed():
 
 
 def fill_until_refused(p, prefix, limit=40000):
-    """Sends beacons until 20 are refused; returns (acknowledged ids, Retry-After)."""
+    """Sends beacons until 20 are refused; returns (acknowledged ids, Retry-After).
+    A request whose journal write is failing is not answered until the write
+    succeeds (it was not acknowledged): after a short wait the sender moves on
+    on a new connection."""
     acked, refused, retry_after = [], 0, None
-    s = Sock(p.port, timeout=10)
+    s = Sock(p.port, timeout=2)
     for i in range(limit):
         eid = "%s-%d" % (prefix, i)
-        s.send(beacon_raw(eid))
-        st, h, body = s.response()
+        try:
+            s.send(beacon_raw(eid))
+            st, h, body = s.response()
+        except (OSError, ConnectionError):
+            s.close()
+            s = Sock(p.port, timeout=2)
+            continue
         if st == 204:
             acked.append(eid)
             continue

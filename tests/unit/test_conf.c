@@ -602,8 +602,8 @@ static void test_durations_and_sizes_parse_at_their_edges(void **state)
 		{ "journal", "segment_bytes", "1M", 0, 1ull << 20 },
 		{ "journal", "segment_bytes", "1048575", -EINVAL, 0 },
 		{ "journal", "segment_bytes", "1024k", 0, 1ull << 20 },
-		{ "journal", "segment_bytes", "4G", 0, 4ull << 30 },
-		{ "journal", "segment_bytes", "4097M", -EINVAL, 0 },
+		{ "journal", "segment_bytes", "1G", 0, 1ull << 30 },
+		{ "journal", "segment_bytes", "1025M", -EINVAL, 0 },
 		{ "journal", "segment_bytes", "64m", 0, 64ull << 20 },
 		{ "journal", "segment_bytes", "1T", -EINVAL, 0 },
 		{ "journal", "segment_bytes", "64MB", -EINVAL, 0 },
@@ -631,7 +631,7 @@ static void test_durations_and_sizes_parse_at_their_edges(void **state)
 	    "server.idle_timeout: \"2h\" is out of range; use 1s to 1h (a number of ms, or "
 	    "with ms, s, m or h)");
 	expect_error(f, "[journal]\nsegment_bytes = 64 M\n", 2,
-		     "journal.segment_bytes: \"64 M\" is not a size; use 1M to 4G (bytes, or with "
+		     "journal.segment_bytes: \"64 M\" is not a size; use 1M to 1G (bytes, or with "
 		     "K, M or G)");
 }
 
