@@ -103,7 +103,7 @@ struct seen {
 };
 
 static key_set_fn set_uint, set_pow2, set_duration, set_size, set_addr, set_path, set_name,
-    set_log_level, set_ack, set_secret, set_list;
+    set_string, set_log_level, set_ack, set_secret, set_list;
 static key_item_fn item_origin, item_host, item_cidr, item_event;
 
 #define CONF_FIELD(f) .off = offsetof(struct pxd_conf, f), .size = sizeof(((struct pxd_conf *)0)->f)
@@ -147,6 +147,8 @@ static const struct key_spec conf_keys[] = {
 	  .hint = "use a literal key, file:PATH (mode 600) or env:NAME" },
 	{ SECTION_SERVER, "tenant", set_name, NULL, CONF_FIELD(tenant), .def = "default",
 	  .hint = "use 1 to 63 of a-z 0-9 _ -" },
+	{ SECTION_SERVER, "user", set_string, NULL, CONF_FIELD(user), .def = "",
+	  .hint = "use the name of a system user, e.g. pixeld (empty: keep the starting user)" },
 	{ SECTION_SERVER, "log_level", set_log_level, NULL, CONF_FIELD(log_level), .def = "info",
 	  .hint = "use err, warn, info or debug" },
 	{ SECTION_SERVER, "ring_size", set_pow2, NULL, CONF_FIELD(ring_size), .min = 1024,

@@ -4,6 +4,7 @@
  * dispatcher shards and the ingest threads, then turns signals into state:
  * SIGHUP reopens sink files, SIGTERM/SIGINT drain and stop.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -25,6 +26,7 @@
 #include "ingest.h"
 #include "listener.h"
 #include "mail_proxy.h"
+#include "privdrop.h"
 #include "log.h"
 #include "version.h"
 #include "xdp_ctl.h"
@@ -495,6 +497,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	raise_nofile(rt.conf.max_connections);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rt.admin_fd = -1;
 	rc = runtime_init(&rt, err, sizeof(err));
 	if (rc) {
@@ -502,8 +505,22 @@ int main(int argc, char **argv)
 		runtime_fini(&rt);
 		return 1;
 	}
+	{
+		const char *dirs[] = { rt.conf.data_dir, rt.conf.journal_dir };
+
+		rc = pxd_privdrop(rt.conf.user, dirs, 2, pxd_xdp_ctl_attached(rt.d.xdp), err,
+				  sizeof(err));
+		if (rc) {
+			pxd_log_err("main", "%s", err);
+			runtime_fini(&rt);
+			return 1;
+		}
+		if (rt.conf.user[0])
+			pxd_log_info("main", "running as %s", rt.conf.user);
+	}
 	rt.served = true;
 	rc = serve(&rt, &sigs);
 	runtime_fini(&rt);
+	curl_global_cleanup();
 	return rc ? 1 : 0;
 }

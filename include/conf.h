@@ -84,6 +84,7 @@ struct pxd_conf {
 	size_t ntrusted_proxies;
 	char admin_key[256]; /* empty: admin API without a key (loopback only) */
 	char tenant[PXD_CONF_NAME_MAX];
+	char user[PXD_CONF_NAME_MAX]; /* run as this user after start-up; empty: stay */
 	char log_level[16];
 	uint32_t ring_size; /* slots per (ingest, dispatcher) ring; power of two */
 

@@ -142,9 +142,28 @@ def test_sigterm_in_flight_exactly_once():
         assert "stopped" in p.read_log()
 
 
+def test_runs_as_server_user():
+    with Pixeld(server_extra="user = nobody\n") as p:
+        os.chmod(p.dir, 0o755)  # mkdtemp's 0700 would keep nobody out of the data dir
+        p.start()
+        status = open("/proc/%d/status" % p.proc.pid).read()
+        uid = [l for l in status.splitlines() if l.startswith("Uid:")][0].split()
+        assert uid[1:] == ["65534"] * 4, uid
+        st, _, _ = http_get(p.port, "/p?e=PageView&id=as-nobody")
+        assert st == 204
+        wait_for(lambda: [e for e in p.events() if e["event_id"] == "as-nobody"], what="event")
+        seg_dir = os.path.join(p.data_dir, "journal", "i0-s0")
+        assert all(os.stat(os.path.join(seg_dir, f)).st_uid == 65534 for f in os.listdir(seg_dir))
+        assert p.stop() == 0
+    with Pixeld(server_extra="user = no-such-user-here\n") as p:
+        out = subprocess.run([PIXELD, "-c", p.conf], capture_output=True, text=True, timeout=20)
+        assert out.returncode == 1 and "no-such-user-here" in out.stderr, out.stderr
+
+
 def main():
     run_tests([test_help_version, test_check_config, test_embedded_default_with_overrides,
-               test_sighup_reopens_sink, test_sigterm_in_flight_exactly_once])
+               test_sighup_reopens_sink, test_sigterm_in_flight_exactly_once,
+               test_runs_as_server_user])
 
 
 if __name__ == "__main__":
