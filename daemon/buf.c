@@ -62,6 +62,21 @@ int pxd_buf_printf(struct pxd_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+int pxd_array_grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = reallocarray(*arr, ncap, size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
 void pxd_buf_free(struct pxd_buf *b)
 {
 	free(b->p);

@@ -14,6 +14,7 @@
 
 #include "compiler.h"
 #include "crc32c.h"
+#include "buf.h"
 #include "log.h"
 
 #define READER_BUF_DEFAULT (256u << 10)
@@ -215,21 +216,6 @@ static int cmp_seg(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Grows the array <*arr> of <*cap> elements of <size> bytes when <n> reaches <*cap>. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = reallocarray(*arr, ncap, size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
 
 int pxd_journal_streams_list(const char *journal_dir, struct pxd_journal_stream_id **out, size_t *n)
 {
@@ -252,7 +238,7 @@ int pxd_journal_streams_list(const char *journal_dir, struct pxd_journal_stream_
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, 0) || !S_ISDIR(st.st_mode))
 			continue;
-		err = grow((void **)&ids, &cap, cnt, sizeof(*ids));
+		err = pxd_array_grow((void **)&ids, &cap, cnt, sizeof(*ids));
 		if (err)
 			goto out;
 		ids[cnt++] = (struct pxd_journal_stream_id){ i, s };
@@ -306,7 +292,7 @@ static int segments_list_at(int dfd, struct pxd_journal_seg **out, size_t *n)
 		}
 		if (!S_ISREG(st.st_mode))
 			continue;
-		err = grow((void **)&segs, &cap, cnt, sizeof(*segs));
+		err = pxd_array_grow((void **)&segs, &cap, cnt, sizeof(*segs));
 		if (err)
 			goto out;
 		segs[cnt++] = (struct pxd_journal_seg){ seq, (uint64_t)st.st_size };

@@ -104,21 +104,6 @@ static size_t mark_find(const struct wdest *d, uint64_t key, bool *found)
 	return lo;
 }
 
-/* Makes room for one more element in the array <*arr> of <n> used, <*cap> allocated. */
-static int reserve(void **arr, size_t *cap, size_t n, size_t size)
-{
-	size_t ncap = *cap ? *cap * 2 : 8;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = reallocarray(*arr, ncap, size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
 
 /* Returns <name>'s entry, adding it; NULL with <*err> set when it cannot. */
 static struct wdest *dest_get(struct pxd_watermarks *w, const char *name, int *err)
@@ -133,7 +118,7 @@ static struct wdest *dest_get(struct pxd_watermarks *w, const char *name, int *e
 	i = dest_find(w, name, &found);
 	if (found)
 		return &w->dests[i];
-	*err = reserve((void **)&w->dests, &w->cap, w->n, sizeof(*w->dests));
+	*err = pxd_array_grow((void **)&w->dests, &w->cap, w->n, sizeof(*w->dests));
 	if (*err)
 		return NULL;
 	memmove(&w->dests[i + 1], &w->dests[i], (w->n - i) * sizeof(*w->dests));
@@ -153,7 +138,7 @@ static int mark_put(struct wdest *d, uint64_t key, uint64_t pos)
 		d->marks[i].pos = pos;
 		return 0;
 	}
-	err = reserve((void **)&d->marks, &d->cap, d->n, sizeof(*d->marks));
+	err = pxd_array_grow((void **)&d->marks, &d->cap, d->n, sizeof(*d->marks));
 	if (err)
 		return err;
 	memmove(&d->marks[i + 1], &d->marks[i], (d->n - i) * sizeof(*d->marks));

@@ -29,6 +29,13 @@ int pxd_buf_puts(struct pxd_buf *b, const char *s);
 /* Appends formatted text (no NUL counted in len). Returns 0 or -ENOMEM. */
 int pxd_buf_printf(struct pxd_buf *b, const char *fmt, ...) pxd_printf(2, 3);
 
+/*
+ * Makes room for one more element in the array <*arr> of <n> used and <*cap>
+ * allocated elements of <size> bytes (doubling). Returns 0 or -ENOMEM; on
+ * failure <*arr> is untouched.
+ */
+int pxd_array_grow(void **arr, size_t *cap, size_t n, size_t size);
+
 /* Releases the memory and empties <b>. Accepts an empty buffer. */
 void pxd_buf_free(struct pxd_buf *b);
 
