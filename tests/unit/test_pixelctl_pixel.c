@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -73,44 +75,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void slurp(int fd, char *buf, size_t cap)
-{
-	ssize_t n = pread(fd, buf, cap - 1, 0);
-
-	assert_true(n >= 0);
-	buf[n] = '\0';
-}
-
-/* Runs `pixelctl pixel ARGS...` with stdout and stderr captured in <f>. */
+/* Runs the command with its output captured in <f>. */
 static int run(struct fixture *f, int argc, const char **args)
 {
-	char *argv[32];
-	FILE *o = tmpfile();
-	FILE *e = tmpfile();
-	int save_out = dup(STDOUT_FILENO);
-	int save_err = dup(STDERR_FILENO);
-	int rc;
-
-	assert_true(argc < 32);
-	for (int i = 0; i < argc; i++)
-		argv[i] = (char *)args[i];
-	argv[argc] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	dup2(fileno(o), STDOUT_FILENO);
-	dup2(fileno(e), STDERR_FILENO);
-	rc = pxd_pixelctl_pixel_main(argc, argv, f->conf);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(save_out, STDOUT_FILENO);
-	dup2(save_err, STDERR_FILENO);
-	close(save_out);
-	close(save_err);
-	slurp(fileno(o), f->out, sizeof(f->out));
-	slurp(fileno(e), f->err, sizeof(f->err));
-	fclose(o);
-	fclose(e);
-	return rc;
+	return pxd_test_run_cli(pxd_pixelctl_pixel_main, f->conf, argc, args, f->out,
+				sizeof(f->out), f->err, sizeof(f->err));
 }
 
 #define RUN(f, ...)                                                                   \
