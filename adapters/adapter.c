@@ -7,7 +7,8 @@
 #include "compiler.h"
 
 static const struct pxd_adapter *const registry[] = {
-	&pxd_adapter_jsonl,
+	&pxd_adapter_jsonl,	 &pxd_adapter_meta,   &pxd_adapter_ga4,
+	&pxd_adapter_google_ads, &pxd_adapter_tiktok, &pxd_adapter_webhook,
 };
 
 const struct pxd_adapter *pxd_adapter_find(const char *type)

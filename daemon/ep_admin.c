@@ -58,10 +58,10 @@ static void render_journal_backlog(const struct pxd_daemon *d, struct pxd_buf *o
 
 			for (unsigned k = 0; k < ds->nstreams; k++)
 				bytes += pos_gap(
-					__atomic_load_n(&d->ingest[k].streams[s].written,
-							__ATOMIC_ACQUIRE),
-					__atomic_load_n(&ds->streams[k].wm[i], __ATOMIC_ACQUIRE),
-					d->conf->segment_bytes);
+				    __atomic_load_n(&d->ingest[k].streams[s].written,
+						    __ATOMIC_ACQUIRE),
+				    __atomic_load_n(&ds->streams[k].wm[i], __ATOMIC_ACQUIRE),
+				    d->conf->segment_bytes);
 		}
 		pxd_buf_printf(out, "pixeld_destination_backlog_bytes{destination=\"%s\"} %lu\n",
 			       d->metrics.dest_names[i], bytes);
@@ -102,6 +102,7 @@ void pxd_ep_metrics(struct pxd_reqctx *rc)
 	render_backlog(d, rc->ing->now_ms, &out);
 	render_journal_backlog(d, &out);
 	pxd_xdp_ctl_metrics(d->xdp, &out);
+	pxd_dispatch_metrics_render(d, &out);
 	pxd_buf_printf(&out,
 		       "# HELP pixeld_uptime_seconds Seconds since pixeld started.\n"
 		       "# TYPE pixeld_uptime_seconds gauge\npixeld_uptime_seconds %ld\n"

@@ -33,20 +33,20 @@
 #include "wm_sync.h"
 
 static const char usage[] =
-	"usage: pixeld [-c FILE] [--listen ADDR:PORT] [--admin ADDR:PORT] [--data-dir DIR]\n"
-	"              [--check-config] [--version] [--help]\n"
-	"\n"
-	"  -c, --config FILE   configuration file (INI); without it the embedded default:\n"
-	"                      public 127.0.0.1:8080, admin 127.0.0.1:9180,\n"
-	"                      data dir ./var/pixeld, events to <data dir>/events.jsonl\n"
-	"      --listen A:P    public listener (overrides server.listen)\n"
-	"      --admin A:P     admin listener (overrides server.admin_listen)\n"
-	"      --data-dir DIR  data directory (overrides server.data_dir)\n"
-	"      --check-config  validate the configuration, print the result, exit 0 or 1\n"
-	"      --version       print the version\n"
-	"  -h, --help          this text\n"
-	"\n"
-	"Signals: SIGTERM/SIGINT drain and exit, SIGHUP reopens sink files.\n";
+    "usage: pixeld [-c FILE] [--listen ADDR:PORT] [--admin ADDR:PORT] [--data-dir DIR]\n"
+    "              [--check-config] [--version] [--help]\n"
+    "\n"
+    "  -c, --config FILE   configuration file (INI); without it the embedded default:\n"
+    "                      public 127.0.0.1:8080, admin 127.0.0.1:9180,\n"
+    "                      data dir ./var/pixeld, events to <data dir>/events.jsonl\n"
+    "      --listen A:P    public listener (overrides server.listen)\n"
+    "      --admin A:P     admin listener (overrides server.admin_listen)\n"
+    "      --data-dir DIR  data directory (overrides server.data_dir)\n"
+    "      --check-config  validate the configuration, print the result, exit 0 or 1\n"
+    "      --version       print the version\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT drain and exit, SIGHUP reopens sink files.\n";
 
 struct args {
 	const char *config;
@@ -115,8 +115,9 @@ static void raise_nofile(unsigned want)
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_cur < (rlim_t)want + 64)
-		pxd_log_warn("main", "open files limit %lu is below server.max_connections %u; raise "
-				     "it (ulimit -n, LimitNOFILE=) or lower max_connections",
+		pxd_log_warn("main",
+			     "open files limit %lu is below server.max_connections %u; raise "
+			     "it (ulimit -n, LimitNOFILE=) or lower max_connections",
 			     (unsigned long)rl.rlim_cur, want);
 }
 
@@ -173,8 +174,9 @@ static int email_init(struct pxd_daemon *d, char *err, size_t errlen)
 	}
 	rc = pxd_first_open_load(d->first_open, d->first_open_path, pxd_now_ms() / 1000);
 	if (rc == -EINVAL)
-		pxd_log_warn("email", "first-open state %s is damaged or of another version; "
-				      "starting with an empty table",
+		pxd_log_warn("email",
+			     "first-open state %s is damaged or of another version; "
+			     "starting with an empty table",
 			     d->first_open_path);
 	else if (rc && rc != -ENOENT)
 		pxd_log_warn("email", "cannot read first-open state %s: %s; starting empty",
@@ -185,11 +187,13 @@ static int email_init(struct pxd_daemon *d, char *err, size_t errlen)
 static void email_fini(struct pxd_daemon *d, bool save)
 {
 	if (d->first_open && save) {
-		int rc = pxd_first_open_save(d->first_open, d->first_open_path, pxd_now_ms() / 1000);
+		int rc =
+		    pxd_first_open_save(d->first_open, d->first_open_path, pxd_now_ms() / 1000);
 
 		if (rc)
-			pxd_log_warn("email", "cannot save first-open state to %s: %s; the next "
-					      "start counts first opens again",
+			pxd_log_warn("email",
+				     "cannot save first-open state to %s: %s; the next "
+				     "start counts first opens again",
 				     d->first_open_path, strerror(-rc));
 	}
 	pxd_first_open_free(d->first_open);
@@ -205,7 +209,7 @@ struct runtime {
 	const char **dest_names;
 	int *public_fds;
 	int admin_fd;
-	bool served; /* the threads ran: state worth saving */
+	bool served;	    /* the threads ran: state worth saving */
 	const char *config; /* -c FILE, NULL: embedded; re-read on SIGHUP */
 	const struct pxd_conf_overrides *ov;
 };
@@ -258,15 +262,17 @@ static int runtime_init(struct runtime *rt, char *err, size_t errlen)
 
 	rc = make_dirs(conf->data_dir);
 	if (rc) {
-		snprintf(err, errlen, "cannot create data directory %s: %s; create it or set "
-				      "--data-dir",
+		snprintf(err, errlen,
+			 "cannot create data directory %s: %s; create it or set "
+			 "--data-dir",
 			 conf->data_dir, strerror(-rc));
 		return rc;
 	}
 	rc = make_dirs(conf->journal_dir);
 	if (rc) {
-		snprintf(err, errlen, "cannot create journal directory %s: %s; create it or set "
-				      "journal.dir",
+		snprintf(err, errlen,
+			 "cannot create journal directory %s: %s; create it or set "
+			 "journal.dir",
 			 conf->journal_dir, strerror(-rc));
 		return rc;
 	}
@@ -319,7 +325,8 @@ static int runtime_init(struct runtime *rt, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < d->ningest; i++) {
-		rc = pxd_ingest_init(&d->ingest[i], d, i, rt->public_fds[i], i == 0 ? rt->admin_fd : -1);
+		rc = pxd_ingest_init(&d->ingest[i], d, i, rt->public_fds[i],
+				     i == 0 ? rt->admin_fd : -1);
 		if (rc) {
 			snprintf(err, errlen, "ingest thread %u: %s", i, strerror(-rc));
 			return rc;
@@ -400,8 +407,9 @@ static int serve(struct runtime *rt, const sigset_t *sigs)
 		stop_all(d, ingest_threads);
 		return -EIO;
 	}
-	pxd_log_info("main", "pixeld %s listening on %s (public), %s (admin); %u ingest threads, "
-			     "%u dispatchers, data in %s",
+	pxd_log_info("main",
+		     "pixeld %s listening on %s (public), %s (admin); %u ingest threads, "
+		     "%u dispatchers, data in %s",
 		     PXD_VERSION, rt->conf.listen.text, rt->conf.admin_listen.text, d->ningest,
 		     d->ndisp, rt->conf.data_dir);
 
@@ -469,10 +477,11 @@ int main(int argc, char **argv)
 				char types[256];
 
 				pxd_adapter_types(types, sizeof(types));
-				fprintf(stderr, "pixeld: %s:%d: destination \"%s\": unknown type "
-						"\"%s\"; use one of: %s\n",
-					rt.conf.path, dest.conf->line, dest.conf->name, dest.conf->type,
-					types);
+				fprintf(stderr,
+					"pixeld: %s:%d: destination \"%s\": unknown type "
+					"\"%s\"; use one of: %s\n",
+					rt.conf.path, dest.conf->line, dest.conf->name,
+					dest.conf->type, types);
 				return 1;
 			}
 			rc = dest.adapter->init(&dest, rt.conf.path, err, sizeof(err));

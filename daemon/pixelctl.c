@@ -14,24 +14,28 @@
 #include "admin_client.h"
 #include "conf.h"
 #include "journal_ctl.h"
+#include "pixelctl_dlq.h"
 #include "pixelctl_pixel.h"
 #include "pixelctl_xdp.h"
 #include "version.h"
 
 static const char usage[] =
-	"usage: pixelctl [-c FILE] COMMAND [ARGS]\n"
-	"\n"
-	"  -c FILE            pixeld's configuration (default: the embedded one)\n"
-	"\n"
-	"Commands:\n"
-	"  status [--json]    uptime, connections, events accepted/rejected, backlog per\n"
-	"                     destination of the running pixeld\n"
-	"  journal status [--json]  segments, bytes, watermarks and backlog per destination\n"
-	"  journal verify [--json]  check every journal record; exit 1 when corrupt\n"
-	"  pixel sign ...     mint an email open-pixel URL (or --csv FILE: one per row)\n"
-	"  pixel verify URL   check a pixel URL or token and print its fields\n"
-	"  version            print the version\n"
-	"  help               this text\n";
+    "usage: pixelctl [-c FILE] COMMAND [ARGS]\n"
+    "\n"
+    "  -c FILE            pixeld's configuration (default: the embedded one)\n"
+    "\n"
+    "Commands:\n"
+    "  status [--json]    uptime, connections, events accepted/rejected, backlog per\n"
+    "                     destination of the running pixeld\n"
+    "  journal status [--json]  segments, bytes, watermarks and backlog per destination\n"
+    "  journal verify [--json]  check every journal record; exit 1 when corrupt\n"
+    "  dlq list [--dest D] [--since T]    dead letters (read from data_dir/dlq)\n"
+    "  dlq show ID                        one dead letter, with its event\n"
+    "  dlq replay [--dest D] [--since T]  send dead letters again (via the running pixeld)\n"
+    "  pixel sign ...     mint an email open-pixel URL (or --csv FILE: one per row)\n"
+    "  pixel verify URL   check a pixel URL or token and print its fields\n"
+    "  version            print the version\n"
+    "  help               this text\n";
 
 struct command {
 	const char *name;
@@ -130,6 +134,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status, true },
 	{ "pixel", pxd_pixelctl_pixel_main, true },
 	{ "journal", pxd_journal_ctl_main, true },
+	{ "dlq", pxd_pixelctl_dlq_main, true },
 	{ "version", cmd_version, false },
 	{ "help", cmd_help, false },
 	{ "--help", cmd_help, false },
@@ -154,7 +159,8 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
 		if (strcmp(commands[k].name, argv[i]) != 0)
 			continue;
-		if (commands[k].needs_conf && pxd_conf_load(config, NULL, &conf, err, sizeof(err))) {
+		if (commands[k].needs_conf &&
+		    pxd_conf_load(config, NULL, &conf, err, sizeof(err))) {
 			fprintf(stderr, "pixelctl: %s\n", err);
 			return 1;
 		}

@@ -8,9 +8,9 @@
 enum route_flags {
 	ROUTE_PUBLIC = 1u << 0,
 	ROUTE_ADMIN = 1u << 1,
-	ROUTE_CORS = 1u << 2, /* browsers call it cross-origin: Origin is checked */
-	ROUTE_PIXEL = 1u << 3, /* answers with an image whatever happens */
-	ROUTE_PREFIX = 1u << 4, /* <path> is a prefix */
+	ROUTE_CORS = 1u << 2,	  /* browsers call it cross-origin: Origin is checked */
+	ROUTE_PIXEL = 1u << 3,	  /* answers with an image whatever happens */
+	ROUTE_PREFIX = 1u << 4,	  /* <path> is a prefix */
 	ROUTE_ANY_HOST = 1u << 5, /* load balancers probe with any Host */
 };
 
@@ -24,23 +24,23 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{ "/p.gif", ROUTE_PUBLIC | ROUTE_PIXEL, PXD_EP_PIXEL_GIF, pxd_ep_pixel, NULL,
-	  "GET, HEAD" },
+	{ "/p.gif", ROUTE_PUBLIC | ROUTE_PIXEL, PXD_EP_PIXEL_GIF, pxd_ep_pixel, NULL, "GET, HEAD" },
 	{ "/p", ROUTE_PUBLIC | ROUTE_PIXEL, PXD_EP_PIXEL, pxd_ep_pixel, NULL, "GET, HEAD" },
 	{ "/e", ROUTE_PUBLIC | ROUTE_CORS, PXD_EP_BEACON, NULL, pxd_ep_beacon, "POST, OPTIONS" },
 	{ "*", ROUTE_PUBLIC | ROUTE_CORS, PXD_EP_PREFLIGHT, NULL, NULL, "OPTIONS" },
 	{ "/o/", ROUTE_PUBLIC | ROUTE_PIXEL | ROUTE_PREFIX, PXD_EP_EMAIL_OPEN, pxd_ep_email_open,
 	  NULL, "GET, HEAD" },
-	{ "/health", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH, pxd_ep_health, NULL,
-	  "GET, HEAD" },
-	{ "/health/live", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH,
-	  pxd_ep_health, NULL, "GET, HEAD" },
+	{ "/health", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH, pxd_ep_health,
+	  NULL, "GET, HEAD" },
+	{ "/health/live", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH, pxd_ep_health,
+	  NULL, "GET, HEAD" },
 	{ "/health/ready", ROUTE_PUBLIC | ROUTE_ADMIN | ROUTE_ANY_HOST, PXD_EP_HEALTH,
 	  pxd_ep_health, NULL, "GET, HEAD" },
 	{ "/metrics", ROUTE_ADMIN, PXD_EP_METRICS, pxd_ep_metrics, NULL, "GET, HEAD" },
 	{ "/admin/status", ROUTE_ADMIN, PXD_EP_ADMIN, pxd_ep_admin_status, NULL, "GET, HEAD" },
 	{ "/admin/pixel/generate", ROUTE_ADMIN, PXD_EP_ADMIN, NULL, pxd_ep_admin_pixel_generate,
 	  "POST" },
+	{ "/admin/dlq/replay", ROUTE_ADMIN, PXD_EP_ADMIN, NULL, pxd_ep_admin_dlq_replay, "POST" },
 };
 
 bool pxd_cors_allowed(const struct pxd_conf *conf, struct pxd_sv origin)
@@ -125,7 +125,7 @@ void pxd_router_dispatch(struct pxd_reqctx *rc)
 				pxd_reply_empty(rc, 204);
 			else
 				pxd_reply_gif(rc, r->ep == PXD_EP_EMAIL_OPEN ? "no-store, private"
-									    : "no-store");
+									     : "no-store");
 			return;
 		}
 		pxd_reply_refusal(rc, PXD_REFUSAL_UNKNOWN_HOST, NULL);

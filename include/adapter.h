@@ -59,10 +59,10 @@ struct pxd_request {
 
 /* What came back from the platform. */
 struct pxd_response {
-	long status;	      /* 0: transport error (see <transport_error>) */
-	const char *body;     /* may be NULL */
+	long status;	  /* 0: transport error (see <transport_error>) */
+	const char *body; /* may be NULL */
 	size_t len;
-	uint32_t retry_after_ms; /* from Retry-After, 0 when absent */
+	uint32_t retry_after_ms;     /* from Retry-After, 0 when absent */
 	const char *transport_error; /* curl's message when status is 0 */
 };
 

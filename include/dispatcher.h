@@ -2,8 +2,10 @@
 /*
  * dispatcher.h - one dispatcher shard: a thread that drains its rings from
  * every ingest thread, filters and batches events per destination (count,
- * bytes, linger) and hands the batches to the destination's adapter. Owns
- * its struct pxd_dest instances; nothing else touches them.
+ * bytes, linger) and writes them locally or sends them over its own libcurl
+ * multi handle (retries, breaker, bisection, dead letters, delivery log,
+ * consent). Owns its struct pxd_dest instances; nothing else touches them,
+ * except pxd_dispatcher_replay(), which any thread may call.
  */
 #ifndef PXD_DISPATCHER_H
 #define PXD_DISPATCHER_H
@@ -13,15 +15,36 @@
 #include <stdint.h>
 
 #include "adapter.h"
+#include "bisect.h"
+#include "consent.h"
 #include "daemon.h"
+#include "dispatch_metrics.h" /* the renderer of the stats below */
 #include "handoff.h"
 #include "journal.h"
+#include "retry.h"
+
+struct pxd_http_out;
+struct pxd_dlq;
+struct pxd_delivery_log;
+
+/* Request latency histogram upper bounds in ms; a last bucket counts the rest. */
+#define PXD_DISPATCH_LATENCY_BOUNDS 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
+#define PXD_DISPATCH_LATENCY_BUCKETS 12
+
+/* An event that came back through pxd_dispatcher_replay(): in no journal
+ * stream, so it holds no watermark back. */
+#define PXD_DISPATCH_NO_STREAM UINT32_MAX
+
+/* Replayed dead letters waiting in one shard, at most this many. */
+#define PXD_DISPATCH_REPLAY_MAX 100000u
 
 /* Events of one destination waiting to be written or sent. */
 struct pxd_batcher {
 	struct pxd_evrec **recs;
 	struct pxd_batch_item *items;
 	struct pxd_outcome *outcomes;
+	uint32_t *attempts;  /* HTTP: requests that carried each event so far */
+	int64_t *not_before; /* HTTP: mono ms before which the event is not sent */
 	size_t n;
 	size_t cap;
 	size_t bytes;
@@ -51,6 +74,62 @@ struct pxd_dstream {
 	uint64_t *wm;	 /* [ndests]; published (atomics) */
 };
 
+/*
+ * Per destination counters of HTTP delivery, summed over shards by
+ * pxd_dispatch_metrics_render(). Single writer (the shard), relaxed atomics.
+ */
+struct pxd_dispatch_stats {
+	uint64_t dead_lettered;
+	uint64_t consent_skipped[PXD_CONSENT_VERDICT_COUNT];
+	uint64_t requests;
+	uint64_t requests_failed; /* the whole request failed: transport, 5xx, 429 */
+	uint64_t latency_bucket[PXD_DISPATCH_LATENCY_BUCKETS]; /* not cumulative */
+	uint64_t latency_sum_ms;
+	uint64_t in_flight;	/* gauge */
+	uint64_t breaker_state; /* gauge: enum pxd_retry_breaker_state */
+	uint64_t bisect_isolated;
+	uint64_t dlq_errors;
+	uint64_t dlog_errors;
+	uint64_t replayed;
+};
+
+/* One request of an HTTP destination: out, or a refused batch being bisected. */
+struct pxd_dispatch_req {
+	unsigned dest;
+	bool in_use;
+	bool bisect_range; /* a range [lo, lo + n) of the destination's refused batch */
+	size_t lo;
+	size_t n;
+	struct pxd_evrec **recs; /* NULL once settled (refused batch only) */
+	struct pxd_batch_item *items;
+	uint32_t *attempts;
+	int64_t *not_before;
+	struct pxd_outcome *out;
+};
+
+/* An HTTP destination's delivery state in one shard. */
+struct pxd_dest_http {
+	struct pxd_retry_breaker breaker;
+	struct pxd_bisect plan;
+	bool bisecting;
+	bool bisect_waiting;
+	bool range_ready; /* the plan yielded [range_lo, range_hi), not sent yet */
+	size_t range_lo;
+	size_t range_hi;
+	struct pxd_dispatch_req *refused;
+	struct pxd_dispatch_req *reqs; /* max_in_flight + 2, allocated at init */
+	size_t nreqs;
+	size_t held; /* events taken from the batcher and not yet settled or put back */
+	struct pxd_dispatch_stats st;
+};
+
+/* A replayed dead letter on its way to one destination. */
+struct pxd_dispatch_replay {
+	struct pxd_dispatch_replay *next;
+	unsigned dest;
+	struct pxd_evrec *rec;
+};
+
 struct pxd_dispatcher {
 	unsigned id;
 	struct pxd_dstream *streams; /* one per ingest thread */
@@ -65,6 +144,22 @@ struct pxd_dispatcher {
 	pthread_t thread;
 	unsigned reopen_seen;
 	int64_t last_sync_ms;
+
+	/* HTTP destinations (NULL/unused when every destination is local). */
+	struct pxd_http_out *http;
+	struct pxd_dlq *dlq;
+	struct pxd_delivery_log *dlog;
+	struct pxd_dest_http *hd; /* [ndests] */
+	struct pxd_retry_policy policy;
+	struct pxd_request scratch; /* the one request adapters build into */
+	uint64_t rnd_state;
+
+	/* Replayed dead letters, pushed by the admin endpoint (any thread). */
+	pthread_mutex_t replay_lock;
+	bool replay_lock_init;
+	struct pxd_dispatch_replay *replay_head;
+	struct pxd_dispatch_replay *replay_tail;
+	size_t replay_n; /* atomic reads outside the lock */
 };
 
 /*
@@ -82,6 +177,16 @@ void pxd_dispatcher_fini(struct pxd_dispatcher *ds);
 
 /* Any thread: events waiting for destination <dest> (rings, approximate). */
 size_t pxd_dispatcher_backlog(const struct pxd_daemon *d, unsigned dest);
+
+/*
+ * Any thread: queues canonical event <event> (<len> bytes, unchanged: it keeps
+ * its event_id and ts) for destination <dest> only, on the shard chosen by a
+ * hash of the line. The queue is in memory, not journaled: an event accepted
+ * here just before a crash is not sent (its dead letter stays, marked
+ * replayed). Returns 0, -ENOENT (no such destination, or no shard), -ENOSPC
+ * (PXD_DISPATCH_REPLAY_MAX queued) or -ENOMEM.
+ */
+int pxd_dispatcher_replay(struct pxd_daemon *d, unsigned dest, const char *event, size_t len);
 
 /* Returns the canonical event name inside a serialized event line. */
 struct pxd_sv pxd_dispatcher_event_name(const char *line, size_t len);

@@ -22,6 +22,8 @@ void pxd_ep_health(struct pxd_reqctx *rc);
 void pxd_ep_metrics(struct pxd_reqctx *rc);
 void pxd_ep_admin_status(struct pxd_reqctx *rc);
 void pxd_ep_admin_pixel_generate(struct pxd_reqctx *rc);
+/* Replays dead letters (daemon/ep_admin_dlq.c): 200 {"replayed":N,"skipped":M}. */
+void pxd_ep_admin_dlq_replay(struct pxd_reqctx *rc);
 void pxd_ep_email_open(struct pxd_reqctx *rc);
 
 #endif
