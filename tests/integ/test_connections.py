@@ -120,7 +120,16 @@ def test_connection_cap():
         wait_for(lambda: p.metric("pixeld_connections_refused_total") >= 10, what="refusals counted")
         for s in held:
             s.close()
-        wait_for(lambda: http_get(p.port, "/health")[0] == 200, what="served after the burst")
+
+        def served():
+            # Until pixeld has seen the closes the table may still be full:
+            # a new connection is then refused (reset), which is the point.
+            try:
+                return http_get(p.port, "/health", timeout=2)[0] == 200
+            except (OSError, ConnectionError):
+                return False
+
+        wait_for(served, what="served after the burst")
 
 
 def test_blocked_sink_backlog_in_journal():
