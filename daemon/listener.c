@@ -51,9 +51,38 @@ static int open_one(const struct pxd_conf_addr *addr, int *out)
 	return 0;
 }
 
+/*
+ * SO_REUSEPORT would let a second pixeld (or anything of the same user) join
+ * the port and silently take part of the traffic: bind once without it
+ * first, so a port already in use is an error, not a shared one.
+ */
+static int port_free(const struct pxd_conf_addr *addr)
+{
+	int one = 1;
+	int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)&addr->ss, addr->len))
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int pxd_listener_open(struct pxd_conf_addr *addr, unsigned n, int *fds, char *err, size_t errlen)
 {
 	int rc;
+
+	rc = port_free(addr);
+	if (rc == -EADDRINUSE) {
+		snprintf(err, errlen, "cannot listen on %s: another process has this port (is "
+				      "another pixeld running?); stop it or choose another with "
+				      "--listen/--admin",
+			 addr->text);
+		return rc;
+	}
 
 	for (unsigned i = 0; i < n; i++)
 		fds[i] = -1;

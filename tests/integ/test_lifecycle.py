@@ -142,6 +142,16 @@ def test_sigterm_in_flight_exactly_once():
         assert "stopped" in p.read_log()
 
 
+def test_second_pixeld_on_the_same_port_refused():
+    with Pixeld() as p:
+        p.start()
+        d = tempfile.mkdtemp()
+        out = run(["--listen", "127.0.0.1:%d" % p.port, "--admin", "127.0.0.1:%d" % free_port(),
+                   "--data-dir", d], timeout=20)
+        assert out.returncode == 1 and "another process has this port" in out.stderr, out.stderr
+        assert http_get(p.port, "/health")[0] == 200
+
+
 def test_runs_as_server_user():
     with Pixeld(server_extra="user = nobody\n") as p:
         os.chmod(p.dir, 0o755)  # mkdtemp's 0700 would keep nobody out of the data dir
@@ -163,7 +173,7 @@ def test_runs_as_server_user():
 def main():
     run_tests([test_help_version, test_check_config, test_embedded_default_with_overrides,
                test_sighup_reopens_sink, test_sigterm_in_flight_exactly_once,
-               test_runs_as_server_user])
+               test_second_pixeld_on_the_same_port_refused, test_runs_as_server_user])
 
 
 if __name__ == "__main__":
