@@ -216,7 +216,6 @@ static int cmp_seg(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-
 int pxd_journal_streams_list(const char *journal_dir, struct pxd_journal_stream_id **out, size_t *n)
 {
 	struct pxd_journal_stream_id *ids = NULL;

@@ -77,9 +77,10 @@ int pxd_listener_open(struct pxd_conf_addr *addr, unsigned n, int *fds, char *er
 
 	rc = port_free(addr);
 	if (rc == -EADDRINUSE) {
-		snprintf(err, errlen, "cannot listen on %s: another process has this port (is "
-				      "another pixeld running?); stop it or choose another with "
-				      "--listen/--admin",
+		snprintf(err, errlen,
+			 "cannot listen on %s: another process has this port (is "
+			 "another pixeld running?); stop it or choose another with "
+			 "--listen/--admin",
 			 addr->text);
 		return rc;
 	}

@@ -104,7 +104,6 @@ static size_t mark_find(const struct wdest *d, uint64_t key, bool *found)
 	return lo;
 }
 
-
 /* Returns <name>'s entry, adding it; NULL with <*err> set when it cannot. */
 static struct wdest *dest_get(struct pxd_watermarks *w, const char *name, int *err)
 {

@@ -365,11 +365,12 @@ static void test_unknown_key_names_its_line(void **state)
 {
 	struct fx *f = *state;
 
-	expect_error(f, "[server]\n\nthread = 2\n", 3,
-		     "server.thread: unknown key; [server] takes listen, admin_listen, data_dir, "
-		     "threads, dispatchers, max_connections, idle_timeout, request_timeout, "
-		     "shutdown_timeout, cors_origins, hosts, trusted_proxies, admin_key, tenant, user, "
-		     "log_level, ring_size");
+	expect_error(
+	    f, "[server]\n\nthread = 2\n", 3,
+	    "server.thread: unknown key; [server] takes listen, admin_listen, data_dir, "
+	    "threads, dispatchers, max_connections, idle_timeout, request_timeout, "
+	    "shutdown_timeout, cors_origins, hosts, trusted_proxies, admin_key, tenant, user, "
+	    "log_level, ring_size");
 	expect_error(f, "[journal]\nsize = 1G\n", 2,
 		     "journal.size: unknown key; [journal] takes dir, ack, commit_interval, "
 		     "segment_bytes, max_bytes");
