@@ -76,6 +76,7 @@ run: deps
 	exec $(BUILD)/pixeld
 
 test: deps
+	$(Q)$(MAKE) --no-print-directory check-format
 	$(Q)$(MAKE) --no-print-directory all unit-bins xdp-bins
 	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined unit-bins
 	$(Q)./tests/run.sh
@@ -148,7 +149,8 @@ FORMAT_FILES = $(wildcard bpf/*.c bpf/*.h daemon/*.c adapters/*.c include/*.h be
 format:
 	clang-format -i $(FORMAT_FILES)
 check-format:
-	clang-format --dry-run -Werror $(FORMAT_FILES)
+	$(call msg,FORMAT,check)
+	$(Q)clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf $(BUILD)
