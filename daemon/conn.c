@@ -13,8 +13,10 @@ int pxd_conn_table_init(struct pxd_conn_table *t, uint32_t nslots, uint32_t requ
 	memset(t, 0, sizeof(*t));
 	t->slots = calloc(nslots, sizeof(*t->slots));
 	t->free = calloc(nslots, sizeof(*t->free));
-	/* Keep enough spare chunks for a burst without returning them to malloc. */
-	t->pool.max_free = 1024;
+	/* A few spare chunks absorb a burst without malloc; more would be held
+	 * by the thread for good (16 KiB each) after a burst of connections, which
+	 * the RSS-per-idle-connection figure of bench/run would count. */
+	t->pool.max_free = 64;
 	t->pool.free = calloc(t->pool.max_free, sizeof(void *));
 	if (!t->slots || !t->free || !t->pool.free) {
 		pxd_conn_table_fini(t);
