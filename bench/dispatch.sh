@@ -54,7 +54,7 @@ def conf(d, port, admin, meta_port, batch):
                 "access_token = bench\nbatch_max_events = %d\n" % (port, admin, d, meta_port, batch))
 
 def pixeld(d):
-    p = subprocess.Popen(["build/obj/pixeld", "-c", os.path.join(d, "pixeld.ini")],
+    p = subprocess.Popen([os.environ.get("PIXELD", "build/obj/pixeld"), "-c", os.path.join(d, "pixeld.ini")],
                          stdout=open(os.path.join(d, "pixeld.log"), "ab"), stderr=subprocess.STDOUT)
     return p
 
