@@ -83,7 +83,7 @@ test: deps
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./bench/run
+	$(Q)./bench/run --e2e
 
 unit-bins: $(UNIT_BINS)
 xdp-bins: $(XDP_BINS)
