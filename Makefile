@@ -53,13 +53,24 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(OBJDIR)/tests/unit/%)
 XDP_SRCS   := $(wildcard tests/xdp/test_*.c)
 XDP_BINS   := $(XDP_SRCS:tests/xdp/%.c=$(OBJDIR)/tests/xdp/%)
+# libFuzzer drivers: each links only the parser it fuzzes (clang, -fsanitize=fuzzer).
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_FLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -Iinclude
+EVENT_SRCS := daemon/event.c daemon/pii.c daemon/uuid7.c daemon/jsonw.c daemon/refusal.c
+FUZZ_DEPS_fuzz_http_parse := daemon/http_parse.c daemon/refusal.c
+FUZZ_DEPS_fuzz_event_query := daemon/event_query.c $(EVENT_SRCS)
+FUZZ_DEPS_fuzz_event_json := daemon/event_json.c $(EVENT_SRCS)
+FUZZ_DEPS_fuzz_email_token := daemon/email_token.c daemon/buf.c daemon/jsonw.c daemon/log.c \
+			      daemon/conf_email.c daemon/mail_proxy.c
+FUZZ_DEPS_fuzz_journal_record := daemon/journal_format.c daemon/crc32c.c daemon/buf.c \
+				 daemon/log.c
 
 PROGS := $(OBJDIR)/pixeld $(OBJDIR)/pixelctl \
 	 $(if $(wildcard adapters/mock_platform.c),$(OBJDIR)/mockplatform) \
 	 $(patsubst bench/%.c,$(OBJDIR)/%,$(wildcard bench/*.c))
 
-.PHONY: all deps run test unit-bins xdp-bins format check-format clean bench
+.PHONY: all deps run test unit-bins xdp-bins fuzz format check-format clean bench
 .SECONDARY:
 .DELETE_ON_ERROR:
 
@@ -79,6 +90,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check-format
 	$(Q)$(MAKE) --no-print-directory all unit-bins xdp-bins
 	$(Q)$(MAKE) --no-print-directory SANITIZER=address,undefined unit-bins
+	$(Q)$(MAKE) --no-print-directory fuzz
 	$(Q)./tests/run.sh
 
 bench: deps
@@ -87,6 +99,13 @@ bench: deps
 
 unit-bins: $(UNIT_BINS)
 xdp-bins: $(XDP_BINS)
+fuzz: $(FUZZ_BINS)
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_DEPS_%) $(wildcard include/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_DEPS_$*) -o $@ -ljansson -lcrypto
 
 # Rebuild everything when the flags change (redis' persist-settings idea).
 $(OBJDIR)/.flags: FORCE

@@ -50,6 +50,16 @@ done
 for t in "$BUILD"/obj/tests/xdp/test_*; do
 	[[ -x $t ]] && run_one "xdp/$(basename "$t")" 120 "$t"
 done
+# Each fuzzer runs briefly from its seed corpus (new inputs go to a scratch
+# directory, never into the repository); tests/fuzz/README says how to run longer.
+for t in "$BUILD"/fuzz/fuzz_*; do
+	[[ -x $t ]] || continue
+	name=$(basename "$t")
+	scratch=$(mktemp -d)
+	run_one "fuzz/$name" 60 "$t" -max_total_time="${FUZZ_SECONDS:-10}" -timeout=5 \
+		"$scratch" "tests/fuzz/corpus/${name#fuzz_}"
+	rm -rf "$scratch"
+done
 for t in tests/integ/test_*.sh tests/integ/test_*.py; do
 	[[ -f $t ]] || continue
 	case $t in
