@@ -7,16 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "delivery_log.h"
+#include "dispatch_http.h"
 #include "dlq.h"
 #include "http_out.h"
 #include "ingest.h"
 #include "log.h"
-#include "payload.h"
 #include "watermark.h"
 
 /* Records taken from the rings per pass before batches get a look-in. */
@@ -27,30 +26,8 @@
 #define SYNC_INTERVAL_MS 1000
 #define RETRY_MAX_MS 5000
 #define WM_PUBLISH_INTERVAL_MS 500
-/* An HTTP request that could not be built or submitted goes again this much later. */
-#define RESUBMIT_MS 50
-/* A dead letter that could not be written is retried this much later. */
-#define DLQ_RETRY_MS 60000
-/* A refused batch that cannot be bisected now (another one is) is sent again. */
-#define BISECT_BUSY_RETRY_MS 1000
 
 static const uint32_t default_linger_ms = 200;
-
-static bool is_http(const struct pxd_dest *dest)
-{
-	return dest->adapter->build != NULL;
-}
-
-/* The in-flight cap of an HTTP destination (its config was checked at init). */
-static uint32_t http_max_in_flight(const struct pxd_dest *dest)
-{
-	struct pxd_http_out_conf c;
-	char err[8];
-
-	if (pxd_http_out_conf_parse(dest->conf, "", &c, err, sizeof(err)))
-		return PXD_HTTP_OUT_MAX_IN_FLIGHT;
-	return c.max_in_flight;
-}
 
 struct pxd_sv pxd_dispatcher_event_name(const char *line, size_t len)
 {
@@ -79,7 +56,7 @@ static int batcher_init(struct pxd_batcher *b, const struct pxd_dest *dest)
 							: default_linger_ms;
 	/* HTTP: room for what is out (it may come back as retries) and a full
 	 * batch more, so a put-back always fits; see batches_full(). */
-	b->cap = (size_t)b->max_events * (a->build ? http_max_in_flight(dest) + 2 : 1);
+	b->cap = (size_t)b->max_events * (a->build ? pxd_dispatch_http_max_in_flight(dest) + 2 : 1);
 	b->recs = calloc(b->cap, sizeof(*b->recs));
 	b->items = calloc(b->cap, sizeof(*b->items));
 	b->outcomes = calloc(b->cap, sizeof(*b->outcomes));
@@ -88,17 +65,11 @@ static int batcher_init(struct pxd_batcher *b, const struct pxd_dest *dest)
 	return b->recs && b->items && b->outcomes && b->attempts && b->not_before ? 0 : -ENOMEM;
 }
 
-static void rec_unref(struct pxd_evrec *rec)
-{
-	if (--rec->_refs == 0)
-		free(rec);
-}
-
 static void batcher_fini(struct pxd_batcher *b)
 {
 	for (size_t k = 0; b->recs && k < b->n; k++) {
 		json_decref(b->items[k].ev);
-		rec_unref(b->recs[k]);
+		pxd_dispatch_rec_unref(b->recs[k]);
 	}
 	free(b->recs);
 	free(b->items);
@@ -153,7 +124,7 @@ static void wm_compute(struct pxd_dispatcher *ds)
 		const struct pxd_batcher *b = &ds->batchers[d];
 		int64_t oldest = INT64_MAX;
 
-		if (!is_http(&ds->dests[d]))
+		if (!pxd_dispatch_is_http(&ds->dests[d]))
 			continue;
 		for (size_t k = 0; k < b->n; k++)
 			oldest = PXD_MIN(oldest, b->recs[k]->received_ms);
@@ -216,749 +187,6 @@ static int streams_init(struct pxd_dispatcher *ds, char *err, size_t errlen)
 	return 0;
 }
 
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static int req_alloc(struct pxd_dispatch_req *r, unsigned dest, size_t cap)
-{
-	r->dest = dest;
-	r->recs = calloc(cap, sizeof(*r->recs));
-	r->items = calloc(cap, sizeof(*r->items));
-	r->attempts = calloc(cap, sizeof(*r->attempts));
-	r->not_before = calloc(cap, sizeof(*r->not_before));
-	r->out = calloc(cap, sizeof(*r->out));
-	return r->recs && r->items && r->attempts && r->not_before && r->out ? 0 : -ENOMEM;
-}
-
-static void on_http_done(void *ctx, uint64_t tag, const struct pxd_response *resp,
-			 const struct pxd_http_out_meta *meta);
-
-/* The transport, dead letters and delivery log exist only when some
- * destination is sent over HTTP. */
-static int http_init(struct pxd_dispatcher *ds, char *err, size_t errlen)
-{
-	const struct pxd_conf *conf = ds->d->conf;
-	unsigned ndests = conf->ndests;
-	bool any = false;
-	char dir[4096];
-	char name[64];
-	int rc;
-
-	for (unsigned i = 0; i < ndests; i++)
-		any |= is_http(&ds->dests[i]);
-	if (!any)
-		return 0;
-	ds->hd = calloc(ndests, sizeof(*ds->hd));
-	if (!ds->hd)
-		return -ENOMEM;
-	rc = pxd_http_out_new(&ds->http, ndests, on_http_done, ds);
-	if (rc) {
-		snprintf(err, errlen, "shard %u: cannot start the HTTP client: %s", ds->id,
-			 strerror(-rc));
-		return rc;
-	}
-	for (unsigned i = 0; i < ndests; i++) {
-		struct pxd_dest *dest = &ds->dests[i];
-		struct pxd_dest_http *h = &ds->hd[i];
-		struct pxd_http_out_conf hc;
-
-		if (!is_http(dest))
-			continue;
-		rc = pxd_http_out_conf_parse(dest->conf, conf->path, &hc, err, errlen);
-		if (rc)
-			return rc;
-		rc = pxd_http_out_dest_set(ds->http, i, &hc);
-		if (rc)
-			return rc;
-		pxd_retry_breaker_init(&h->breaker, PXD_RETRY_BREAKER_FAILURES,
-				       PXD_RETRY_BREAKER_COOLDOWN_MS);
-		h->nreqs = hc.max_in_flight + 2;
-		h->reqs = calloc(h->nreqs, sizeof(*h->reqs));
-		if (!h->reqs)
-			return -ENOMEM;
-		for (size_t r = 0; r < h->nreqs; r++) {
-			rc = req_alloc(&h->reqs[r], i, ds->batchers[i].max_events);
-			if (rc)
-				return rc;
-		}
-	}
-	pxd_retry_policy_default(&ds->policy);
-	if (getrandom(&ds->rnd_state, sizeof(ds->rnd_state), 0) != sizeof(ds->rnd_state))
-		ds->rnd_state = (uint64_t)pxd_now_ms() ^ ((uint64_t)ds->id << 32);
-	rc = pxd_dlq_open(&ds->dlq, conf->data_dir);
-	if (rc) {
-		snprintf(err, errlen,
-			 "cannot open the dead letter directory %s/dlq: %s; check "
-			 "data_dir",
-			 conf->data_dir, strerror(-rc));
-		return rc;
-	}
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/delivery", conf->data_dir) >= sizeof(dir)) {
-		snprintf(err, errlen, "data_dir \"%s\" is too long; use a shorter path",
-			 conf->data_dir);
-		return -ENAMETOOLONG;
-	}
-	snprintf(name, sizeof(name), "shard-%u.log", ds->id);
-	rc = pxd_delivery_log_open(&ds->dlog, dir, name, PXD_DELIVERY_LOG_MAX_BYTES,
-				   PXD_DELIVERY_LOG_KEEP);
-	if (rc) {
-		snprintf(err, errlen, "cannot open the delivery log %s/%s: %s; check data_dir", dir,
-			 name, strerror(-rc));
-		return rc;
-	}
-	return 0;
-}
-
-static void req_release_events(struct pxd_dispatch_req *r)
-{
-	for (size_t k = 0; k < r->n; k++) {
-		if (!r->recs[k])
-			continue;
-		json_decref(r->items[k].ev);
-		rec_unref(r->recs[k]);
-	}
-}
-
-/* In-flight requests are aborted without callbacks: their events were never
- * settled, so their watermarks held them and they are sent after the restart. */
-static void http_fini(struct pxd_dispatcher *ds)
-{
-	struct pxd_dispatch_replay *q;
-
-	pxd_http_out_free(ds->http);
-	ds->http = NULL;
-	for (unsigned i = 0; ds->hd && i < ds->d->conf->ndests; i++) {
-		struct pxd_dest_http *h = &ds->hd[i];
-
-		for (size_t r = 0; r < h->nreqs; r++) {
-			struct pxd_dispatch_req *x = &h->reqs[r];
-
-			if (x->in_use && !x->bisect_range)
-				req_release_events(x);
-			free(x->recs);
-			free(x->items);
-			free(x->attempts);
-			free(x->not_before);
-			free(x->out);
-		}
-		free(h->reqs);
-	}
-	free(ds->hd);
-	ds->hd = NULL;
-	pxd_delivery_log_close(ds->dlog);
-	ds->dlog = NULL;
-	if (ds->dlq)
-		pxd_dlq_sync(ds->dlq);
-	pxd_dlq_close(ds->dlq);
-	ds->dlq = NULL;
-	pxd_buf_free(&ds->scratch.body);
-	while ((q = ds->replay_head)) {
-		ds->replay_head = q->next;
-		free(q->rec);
-		free(q);
-	}
-	if (ds->replay_lock_init)
-		pthread_mutex_destroy(&ds->replay_lock);
-	ds->replay_lock_init = false;
-}
-
-static struct pxd_dispatch_req *req_get(struct pxd_dest_http *h)
-{
-	for (size_t r = 0; r < h->nreqs; r++) {
-		if (!h->reqs[r].in_use) {
-			h->reqs[r].in_use = true;
-			h->reqs[r].bisect_range = false;
-			h->reqs[r].n = 0;
-			h->reqs[r].lo = 0;
-			return &h->reqs[r];
-		}
-	}
-	return NULL;
-}
-
-static void req_put(struct pxd_dispatch_req *r)
-{
-	r->in_use = false;
-	r->n = 0;
-}
-
-static void http_gauges(struct pxd_dispatcher *ds, unsigned i)
-{
-	struct pxd_dest_http *h = &ds->hd[i];
-
-	__atomic_store_n(&ds->m[i].pending, (uint64_t)(ds->batchers[i].n + h->held),
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&h->st.in_flight, (uint64_t)pxd_http_out_in_flight(ds->http, i),
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&h->st.breaker_state, (uint64_t)pxd_retry_breaker_state(&h->breaker),
-			 __ATOMIC_RELAXED);
-}
-
-/* Appends one event to an HTTP batch (room was checked by batches_full()). */
-static void batch_push(struct pxd_batcher *b, struct pxd_evrec *rec, struct pxd_batch_item it,
-		       uint32_t attempts, int64_t not_before, int64_t now)
-{
-	if (!b->n)
-		b->first_mono_ms = now;
-	b->recs[b->n] = rec;
-	b->items[b->n] = it;
-	b->attempts[b->n] = attempts;
-	b->not_before[b->n] = not_before;
-	b->n++;
-	b->bytes += it.len + 1;
-}
-
-/* Puts the first <m> events of <r> back in front of the batch, so they go
- * before newer events of the same users. */
-static void batch_unshift(struct pxd_batcher *b, const struct pxd_dispatch_req *r, size_t m,
-			  int64_t now)
-{
-	if (!m)
-		return;
-	if (!b->n)
-		b->first_mono_ms = now;
-	memmove(b->recs + m, b->recs, b->n * sizeof(*b->recs));
-	memmove(b->items + m, b->items, b->n * sizeof(*b->items));
-	memmove(b->attempts + m, b->attempts, b->n * sizeof(*b->attempts));
-	memmove(b->not_before + m, b->not_before, b->n * sizeof(*b->not_before));
-	memcpy(b->recs, r->recs, m * sizeof(*b->recs));
-	memcpy(b->items, r->items, m * sizeof(*b->items));
-	memcpy(b->attempts, r->attempts, m * sizeof(*b->attempts));
-	memcpy(b->not_before, r->not_before, m * sizeof(*b->not_before));
-	b->n += m;
-	for (size_t k = 0; k < m; k++)
-		b->bytes += r->items[k].len + 1;
-}
-
-/*
- * Writes a dead letter for <rec> and settles it for destination <i>.
- * Returns 0, or -errno when it could not be written: the caller keeps the
- * event (it must not be lost) and tries again later.
- */
-static int dead_letter(struct pxd_dispatcher *ds, unsigned i, struct pxd_evrec *rec,
-		       const char *reason, const struct pxd_response *resp, uint32_t attempts)
-{
-	const char *name = ds->dests[i].conf->name;
-	char id[PXD_DLQ_ID_LEN + 1];
-	struct pxd_dlq_entry e = {
-		.dest = name,
-		.event = rec->line,
-		.event_len = rec->len,
-		.reason = reason,
-		.status = resp ? resp->status : 0,
-		.response = resp ? resp->body : NULL,
-		.response_len = resp && resp->body ? resp->len : 0,
-		.attempts = attempts,
-	};
-	int rc = pxd_dlq_append(ds->dlq, &e, pxd_now_ms(), id);
-
-	if (rc) {
-		static __thread struct pxd_log_ratelimit rl;
-		uint64_t suppressed = 0;
-
-		pxd_stat_add(&ds->hd[i].st.dlq_errors, 1);
-		if (pxd_log_ratelimit_ok(&rl, 5000, &suppressed))
-			pxd_log_err("dispatch",
-				    "destination %s: cannot write a dead letter to %s/dlq: %s; the "
-				    "event is kept and tried again in %d s; free disk space "
-				    "(similar lines suppressed=%lu)",
-				    name, ds->d->conf->data_dir, strerror(-rc), DLQ_RETRY_MS / 1000,
-				    suppressed);
-		return rc;
-	}
-	pxd_stat_add(&ds->hd[i].st.dead_lettered, 1);
-	pxd_stat_add(&ds->m[i].events_failed, 1);
-	pxd_log_info("dispatch", "destination %s: dead letter %s (%u attempts): %s", name, id,
-		     attempts, reason);
-	return 0;
-}
-
-/*
- * Gives each event of request <r> its outcome: delivered, dead-lettered, or
- * back into the batch for a retry. The events leave <r>.
- */
-static void settle_outcomes(struct pxd_dispatcher *ds, unsigned i, struct pxd_dispatch_req *r,
-			    const struct pxd_response *resp, int64_t now)
-{
-	struct pxd_dest_http *h = &ds->hd[i];
-	struct pxd_metrics_dest *m = &ds->m[i];
-	int64_t wall = pxd_now_ms();
-	size_t back = 0;
-
-	for (size_t k = 0; k < r->n; k++) {
-		const struct pxd_outcome *o = &r->out[k];
-		bool unsent = o->delivery == PXD_DELIVERY_RETRY &&
-			      !strncmp(o->reason, PXD_RETRY_UNSENT, strlen(PXD_RETRY_UNSENT));
-		uint32_t att = r->attempts[k] + !unsent;
-		int64_t not_before = 0;
-		uint64_t delay;
-		char why[256];
-
-		switch (o->delivery) {
-		case PXD_DELIVERY_OK:
-			pxd_stat_add(&m->events_delivered, 1);
-			break;
-		case PXD_DELIVERY_PERMANENT:
-			if (dead_letter(ds, i, r->recs[k], o->reason, resp, att))
-				not_before = now + DLQ_RETRY_MS;
-			break;
-		case PXD_DELIVERY_RETRY: {
-			int64_t ts = pxd_payload_ts_ms(r->items[k].ev);
-			uint64_t age = wall > ts ? (uint64_t)(wall - ts) : 0;
-
-			if (pxd_retry_next(&ds->policy, att ? att - 1 : 0, o->retry_after_ms, age,
-					   splitmix64(&ds->rnd_state),
-					   &delay) == PXD_RETRY_GIVE_UP) {
-				snprintf(why, sizeof(why), "retry: gave up after %u attempts: %s",
-					 att, o->reason);
-				if (dead_letter(ds, i, r->recs[k], why, resp, att))
-					not_before = now + DLQ_RETRY_MS;
-			} else {
-				if (!unsent)
-					pxd_stat_add(&m->events_retried, 1);
-				not_before = now + (int64_t)delay;
-			}
-			break;
-		}
-		}
-		if (not_before) {
-			r->recs[back] = r->recs[k];
-			r->items[back] = r->items[k];
-			r->attempts[back] = att;
-			r->not_before[back] = not_before;
-			back++;
-		} else {
-			json_decref(r->items[k].ev);
-			rec_unref(r->recs[k]);
-		}
-	}
-	batch_unshift(&ds->batchers[i], r, back, now);
-	h->held -= r->n;
-	r->n = 0;
-}
-
-/* Builds and submits <r> for destination <i>. Returns 0 or -errno (then
- * nothing was sent and <r> still holds its events). */
-static int http_send(struct pxd_dispatcher *ds, unsigned i, struct pxd_dispatch_req *r, int64_t now)
-{
-	struct pxd_dest *dest = &ds->dests[i];
-	struct pxd_batch b = { r->items, r->n };
-	int rc;
-
-	ds->scratch.url[0] = '\0';
-	ds->scratch.nheaders = 0;
-	ds->scratch.body.len = 0;
-	rc = dest->adapter->build(dest, &b, &ds->scratch);
-	if (!rc)
-		rc = pxd_http_out_submit(ds->http, i, &ds->scratch, (uint64_t)(uintptr_t)r, now);
-	if (rc) {
-		struct pxd_dest_http *h = &ds->hd[i];
-
-		/* A half-open breaker handed this request the probe: re-arm it. */
-		if (pxd_retry_breaker_state(&h->breaker) == PXD_RETRY_BREAKER_HALF_OPEN)
-			pxd_retry_breaker_failure(&h->breaker, (uint64_t)now);
-		if (rc != -EAGAIN) {
-			static __thread struct pxd_log_ratelimit rl;
-			uint64_t suppressed = 0;
-
-			if (pxd_log_ratelimit_ok(&rl, 5000, &suppressed))
-				pxd_log_warn("dispatch",
-					     "destination %s: cannot send %zu events: %s; trying "
-					     "again (similar lines suppressed=%lu)",
-					     dest->conf->name, r->n, strerror(-rc), suppressed);
-		}
-		return rc;
-	}
-	pxd_stat_add(&ds->hd[i].st.requests, 1);
-	pxd_stat_add(&ds->m[i].batches, 1);
-	return 0;
-}
-
-/* Puts every event of unsent request <r> back, due after <delay_ms>. */
-static void req_unsend(struct pxd_dispatcher *ds, unsigned i, struct pxd_dispatch_req *r,
-		       int64_t now, int64_t delay_ms)
-{
-	for (size_t k = 0; k < r->n; k++)
-		r->not_before[k] = now + delay_ms;
-	batch_unshift(&ds->batchers[i], r, r->n, now);
-	ds->hd[i].held -= r->n;
-	r->n = 0;
-}
-
-/* Events of the batch that may go at <now>: count and bytes, and whether one
- * of them is a retry (which waits for no linger). */
-static bool http_due(const struct pxd_batcher *b, int64_t now, bool draining)
-{
-	size_t ready = 0;
-	size_t bytes = 0;
-	bool retry = false;
-
-	for (size_t k = 0; k < b->n; k++) {
-		if (b->not_before[k] > now)
-			continue;
-		ready++;
-		bytes += b->items[k].len + 1;
-		retry |= b->attempts[k] != 0;
-	}
-	if (!ready)
-		return false;
-	return draining || retry || ready >= b->max_events || bytes >= b->max_bytes ||
-	       now - b->first_mono_ms >= b->linger_ms;
-}
-
-/* Moves the events due at <now> (up to the platform's limits) into <r>. */
-static void req_take(struct pxd_dispatcher *ds, unsigned i, struct pxd_dispatch_req *r, int64_t now)
-{
-	struct pxd_batcher *b = &ds->batchers[i];
-	size_t bytes = 0;
-	size_t kept = 0;
-
-	r->n = 0;
-	for (size_t k = 0; k < b->n; k++) {
-		size_t len = b->items[k].len + 1;
-
-		if (b->not_before[k] <= now && r->n < b->max_events &&
-		    (!r->n || bytes + len <= b->max_bytes)) {
-			r->recs[r->n] = b->recs[k];
-			r->items[r->n] = b->items[k];
-			r->attempts[r->n] = b->attempts[k];
-			r->n++;
-			bytes += len;
-			continue;
-		}
-		b->recs[kept] = b->recs[k];
-		b->items[kept] = b->items[k];
-		b->attempts[kept] = b->attempts[k];
-		b->not_before[kept] = b->not_before[k];
-		kept++;
-	}
-	b->n = kept;
-	b->bytes -= bytes;
-	b->first_mono_ms = now;
-	ds->hd[i].held += r->n;
-}
-
-/* Sends the next range of a refused batch when none is out. */
-static bool bisect_step(struct pxd_dispatcher *ds, unsigned i, int64_t now)
-{
-	struct pxd_dest_http *h = &ds->hd[i];
-	struct pxd_dispatch_req *f = h->refused;
-	struct pxd_dispatch_req *r;
-
-	if (h->bisect_waiting)
-		return false;
-	if (!h->range_ready) {
-		if (!pxd_bisect_next(&h->plan, &h->range_lo, &h->range_hi)) {
-			pxd_stat_add(&h->st.bisect_isolated, pxd_bisect_isolated(&h->plan));
-			pxd_log_info("dispatch",
-				     "destination %s: refused batch of %zu split in %zu requests; "
-				     "%zu events isolated",
-				     ds->dests[i].conf->name, f->n, pxd_bisect_requests(&h->plan),
-				     pxd_bisect_isolated(&h->plan));
-			req_put(f);
-			h->refused = NULL;
-			h->bisecting = false;
-			return false;
-		}
-		h->range_ready = true;
-	}
-	if (!pxd_http_out_ready(ds->http, i, now))
-		return false;
-	r = req_get(h);
-	if (!r)
-		return false;
-	if (!pxd_retry_breaker_allow(&h->breaker, (uint64_t)now)) {
-		req_put(r);
-		return false;
-	}
-	h->range_ready = false;
-	r->bisect_range = true;
-	r->lo = h->range_lo;
-	r->n = h->range_hi - h->range_lo;
-	memcpy(r->recs, f->recs + r->lo, r->n * sizeof(*r->recs));
-	memcpy(r->items, f->items + r->lo, r->n * sizeof(*r->items));
-	memcpy(r->attempts, f->attempts + r->lo, r->n * sizeof(*r->attempts));
-	if (http_send(ds, i, r, now)) {
-		pxd_bisect_report(&h->plan, PXD_BISECT_UNDECIDED);
-		for (size_t k = r->lo; k < r->lo + r->n; k++)
-			f->recs[k] = NULL;
-		req_unsend(ds, i, r, now, RESUBMIT_MS);
-		req_put(r);
-		return false;
-	}
-	h->bisect_waiting = true;
-	return true;
-}
-
-/* The answer to one range of the plan. */
-static void bisect_done(struct pxd_dispatcher *ds, unsigned i, struct pxd_dispatch_req *r,
-			const struct pxd_response *resp, int64_t now)
-{
-	struct pxd_dest_http *h = &ds->hd[i];
-	struct pxd_dispatch_req *f = h->refused;
-	enum pxd_bisect_result res;
-	size_t n = r->n;
-
-	h->bisect_waiting = false;
-	for (size_t k = 0; k < n; k++)
-		f->attempts[r->lo + k]++;
-	if (n > 1 && pxd_bisect_wanted(r->out, n)) {
-		/* Nothing settled: the events stay with the refused batch. */
-		pxd_bisect_report(&h->plan, PXD_BISECT_REFUSED);
-		return;
-	}
-	if (n == 1 && r->out[0].delivery == PXD_DELIVERY_PERMANENT)
-		res = PXD_BISECT_REFUSED;
-	else if (pxd_retry_request_failed(r->out, n))
-		res = PXD_BISECT_UNDECIDED;
-	else
-		res = PXD_BISECT_ACCEPTED;
-	for (size_t k = 0; k < n; k++)
-		f->recs[r->lo + k] = NULL;
-	settle_outcomes(ds, i, r, resp, now);
-	pxd_bisect_report(&h->plan, res);
-}
-
-static void on_http_done(void *ctx, uint64_t tag, const struct pxd_response *resp,
-			 const struct pxd_http_out_meta *meta)
-{
-	static const uint32_t bounds[] = { PXD_DISPATCH_LATENCY_BOUNDS };
-	struct pxd_dispatcher *ds = ctx;
-	struct pxd_dispatch_req *r = (struct pxd_dispatch_req *)(uintptr_t)tag;
-	unsigned i = r->dest;
-	struct pxd_dest *dest = &ds->dests[i];
-	struct pxd_dest_http *h = &ds->hd[i];
-	struct pxd_batch b = { r->items, r->n };
-	int64_t now = pxd_mono_ms();
-	struct pxd_delivery_log_rec lr = {
-		.time_ms = pxd_now_ms(),
-		.dest = dest->conf->name,
-		.events = (uint32_t)r->n,
-		.status = resp->status,
-		.latency_ms = meta->latency_ms,
-		.trace_id = meta->trace_id,
-		.error = resp->status ? NULL : resp->transport_error,
-	};
-	size_t bucket = 0;
-	bool failed;
-
-	for (size_t k = 0; k < r->n; k++)
-		r->out[k] = (struct pxd_outcome){ .delivery = PXD_DELIVERY_RETRY };
-	dest->adapter->classify(dest, &b, resp, r->out);
-	pxd_delivery_log_tally(&lr, r->out, r->n);
-	if (pxd_delivery_log_write(ds->dlog, &lr))
-		pxd_stat_add(&h->st.dlog_errors, 1);
-	while (bucket < ARRAY_SIZE(bounds) && meta->latency_ms > bounds[bucket])
-		bucket++;
-	pxd_stat_add(&h->st.latency_bucket[bucket], 1);
-	pxd_stat_add(&h->st.latency_sum_ms, meta->latency_ms);
-
-	failed = pxd_retry_request_failed(r->out, r->n);
-	if (failed) {
-		pxd_stat_add(&h->st.requests_failed, 1);
-		pxd_retry_breaker_failure(&h->breaker, (uint64_t)now);
-	} else {
-		pxd_retry_breaker_success(&h->breaker);
-	}
-
-	if (r->bisect_range) {
-		bisect_done(ds, i, r, resp, now);
-		req_put(r);
-	} else if (pxd_bisect_wanted(r->out, r->n)) {
-		if (h->bisecting) {
-			/* One bisection at a time; this batch tries again whole. */
-			for (size_t k = 0; k < r->n; k++)
-				r->out[k] =
-				    (struct pxd_outcome){ .delivery = PXD_DELIVERY_RETRY,
-							  .retry_after_ms = BISECT_BUSY_RETRY_MS };
-			settle_outcomes(ds, i, r, resp, now);
-			req_put(r);
-		} else {
-			/* The plan owns <r> until every event of it is settled. */
-			pxd_bisect_init(&h->plan, r->n);
-			h->refused = r;
-			h->bisecting = true;
-			h->range_ready = false;
-			h->bisect_waiting = false;
-		}
-	} else {
-		settle_outcomes(ds, i, r, resp, now);
-		req_put(r);
-	}
-	http_gauges(ds, i);
-}
-
-/* Sends what is due for HTTP destination <i>. Returns true when a request went out. */
-static bool flush_http(struct pxd_dispatcher *ds, unsigned i, int64_t now, bool draining)
-{
-	struct pxd_dest_http *h = &ds->hd[i];
-	struct pxd_batcher *b = &ds->batchers[i];
-	bool sent = false;
-
-	if (h->bisecting)
-		sent |= bisect_step(ds, i, now);
-	while (http_due(b, now, draining)) {
-		struct pxd_dispatch_req *r;
-
-		/* ready() first: allow() in OPEN hands out the single probe, which
-		 * must then really go out. */
-		if (!pxd_http_out_ready(ds->http, i, now))
-			break;
-		r = req_get(h);
-		if (!r)
-			break;
-		if (!pxd_retry_breaker_allow(&h->breaker, (uint64_t)now)) {
-			req_put(r);
-			break;
-		}
-		req_take(ds, i, r, now);
-		if (http_send(ds, i, r, now)) {
-			req_unsend(ds, i, r, now, RESUBMIT_MS);
-			req_put(r);
-			break;
-		}
-		sent = true;
-	}
-	if (sent)
-		http_gauges(ds, i);
-	return sent;
-}
-
-/*
- * Offers a parsed event to HTTP destination <i>: consent first, then the
- * platform's own rules, then the batch. <ev> is borrowed.
- */
-static void route_http(struct pxd_dispatcher *ds, unsigned i, struct pxd_evrec *rec, json_t *ev,
-		       int64_t now)
-{
-	struct pxd_dest *dest = &ds->dests[i];
-	struct pxd_dest_http *h = &ds->hd[i];
-	enum pxd_consent_verdict v = pxd_consent_check(ev, dest->adapter->flags);
-	char why[192];
-
-	if (v != PXD_CONSENT_VERDICT_ALLOWED) {
-		pxd_stat_add(&h->st.consent_skipped[v], 1);
-		return;
-	}
-	if (dest->adapter->validate &&
-	    dest->adapter->validate(dest, ev, why, sizeof(why)) == PXD_DELIVERY_PERMANENT &&
-	    dead_letter(ds, i, rec, why, NULL, 0) == 0)
-		return;
-	rec->_refs++;
-	batch_push(
-	    &ds->batchers[i], rec,
-	    (struct pxd_batch_item){ .line = rec->line, .len = rec->len, .ev = json_incref(ev) }, 0,
-	    0, now);
-	__atomic_store_n(&ds->m[i].pending, (uint64_t)(ds->batchers[i].n + h->held),
-			 __ATOMIC_RELAXED);
-}
-
-/* Journal lines are checked JSON, so only memory can fail json_loadb(); the
- * event cannot be dead-lettered (that needs the same memory) and is counted
- * as failed. */
-static void unparsable(struct pxd_dispatcher *ds, unsigned i)
-{
-	static __thread struct pxd_log_ratelimit rl;
-	uint64_t suppressed = 0;
-
-	pxd_stat_add(&ds->m[i].events_failed, 1);
-	if (pxd_log_ratelimit_ok(&rl, 5000, &suppressed))
-		pxd_log_err("dispatch",
-			    "destination %s: cannot parse an event (out of memory?); it is "
-			    "not sent (similar lines suppressed=%lu)",
-			    ds->dests[i].conf->name, suppressed);
-}
-
-static json_t *parse_event(const struct pxd_evrec *rec)
-{
-	return json_loadb(rec->line, rec->len, 0, NULL);
-}
-
-/* Moves replayed dead letters into their destinations' batches while there is room. */
-static size_t drain_replays(struct pxd_dispatcher *ds, int64_t now)
-{
-	size_t n = 0;
-
-	if (!__atomic_load_n(&ds->replay_n, __ATOMIC_ACQUIRE))
-		return 0;
-	pthread_mutex_lock(&ds->replay_lock);
-	while (ds->replay_head) {
-		struct pxd_dispatch_replay *q = ds->replay_head;
-		const struct pxd_batcher *b = &ds->batchers[q->dest];
-		json_t *ev;
-
-		if (b->n + ds->hd[q->dest].held >= b->cap)
-			break;
-		ds->replay_head = q->next;
-		if (!ds->replay_head)
-			ds->replay_tail = NULL;
-		__atomic_store_n(&ds->replay_n, ds->replay_n - 1, __ATOMIC_RELEASE);
-		q->rec->_refs = 1;
-		q->rec->stream = PXD_DISPATCH_NO_STREAM;
-		ev = parse_event(q->rec);
-		if (ev) {
-			route_http(ds, q->dest, q->rec, ev, now);
-			json_decref(ev);
-			pxd_stat_add(&ds->hd[q->dest].st.replayed, 1);
-		} else {
-			unparsable(ds, q->dest);
-		}
-		rec_unref(q->rec);
-		free(q);
-		n++;
-	}
-	pthread_mutex_unlock(&ds->replay_lock);
-	return n;
-}
-
-int pxd_dispatcher_replay(struct pxd_daemon *d, unsigned dest, const char *event, size_t len)
-{
-	struct pxd_dispatcher *ds;
-	struct pxd_dispatch_replay *q;
-	uint64_t hash = 1469598103934665603ull;
-	int rc = 0;
-
-	if (!d->ndisp || dest >= d->conf->ndests)
-		return -ENOENT;
-	for (size_t k = 0; k < len; k++)
-		hash = (hash ^ (unsigned char)event[k]) * 1099511628211ull;
-	ds = &d->disp[hash % d->ndisp];
-	if (!ds->hd || !is_http(&ds->dests[dest]) || !ds->replay_lock_init)
-		return -ENOENT;
-	q = calloc(1, sizeof(*q));
-	if (!q)
-		return -ENOMEM;
-	q->dest = dest;
-	q->rec = pxd_evrec_new(event, len, pxd_now_ms());
-	if (!q->rec) {
-		free(q);
-		return -ENOMEM;
-	}
-	pthread_mutex_lock(&ds->replay_lock);
-	if (ds->replay_n >= PXD_DISPATCH_REPLAY_MAX) {
-		rc = -ENOSPC;
-	} else {
-		if (ds->replay_tail)
-			ds->replay_tail->next = q;
-		else
-			ds->replay_head = q;
-		ds->replay_tail = q;
-		__atomic_store_n(&ds->replay_n, ds->replay_n + 1, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&ds->replay_lock);
-	if (rc) {
-		free(q->rec);
-		free(q);
-	}
-	return rc;
-}
-
 int pxd_dispatcher_init(struct pxd_dispatcher *ds, struct pxd_daemon *d, unsigned id, char *err,
 			size_t errlen)
 {
@@ -1000,7 +228,7 @@ int pxd_dispatcher_init(struct pxd_dispatcher *ds, struct pxd_daemon *d, unsigne
 		if (rc)
 			return rc;
 	}
-	rc = http_init(ds, err, errlen);
+	rc = pxd_dispatch_http_init(ds, err, errlen);
 	if (rc)
 		return rc;
 	return streams_init(ds, err, errlen);
@@ -1010,7 +238,7 @@ void pxd_dispatcher_fini(struct pxd_dispatcher *ds)
 {
 	if (!ds->dests)
 		return;
-	http_fini(ds);
+	pxd_dispatch_http_fini(ds);
 	for (unsigned i = 0; ds->d && i < ds->d->conf->ndests; i++) {
 		if (ds->dests[i].adapter)
 			ds->dests[i].adapter->fini(&ds->dests[i]);
@@ -1028,7 +256,7 @@ void pxd_dispatcher_fini(struct pxd_dispatcher *ds)
 
 /*
  * Writes the batch of local destination <i> (HTTP ones go through
- * flush_http()). Events whose outcome is OK or PERMANENT leave the batch;
+ * pxd_dispatch_http_flush()). Events whose outcome is OK or PERMANENT leave the batch;
  * RETRY ones stay and the whole batch waits for a growing delay.
  */
 static void flush(struct pxd_dispatcher *ds, unsigned i, int64_t now)
@@ -1062,11 +290,11 @@ static void flush(struct pxd_dispatcher *ds, unsigned i, int64_t now)
 		switch (b->outcomes[k].delivery) {
 		case PXD_DELIVERY_OK:
 			pxd_stat_add(&m->events_delivered, 1);
-			rec_unref(b->recs[k]);
+			pxd_dispatch_rec_unref(b->recs[k]);
 			break;
 		case PXD_DELIVERY_PERMANENT:
 			pxd_stat_add(&m->events_failed, 1);
-			rec_unref(b->recs[k]);
+			pxd_dispatch_rec_unref(b->recs[k]);
 			break;
 		case PXD_DELIVERY_RETRY:
 			pxd_stat_add(&m->events_retried, 1);
@@ -1143,14 +371,9 @@ static void route(struct pxd_dispatcher *ds, struct pxd_dstream *st, struct pxd_
 			pxd_stat_add(&ds->m[i].events_filtered, 1);
 			continue;
 		}
-		if (is_http(&ds->dests[i])) {
+		if (pxd_dispatch_is_http(&ds->dests[i])) {
 			/* Parsed once, shared by every HTTP batch (jansson refcounts). */
-			if (!ev)
-				ev = parse_event(rec);
-			if (ev)
-				route_http(ds, i, rec, ev, now);
-			else
-				unparsable(ds, i);
+			pxd_dispatch_http_route(ds, i, rec, &ev, now);
 			continue;
 		}
 		if (b->n == b->cap || b->bytes + rec->len + 1 > b->max_bytes)
@@ -1168,7 +391,7 @@ static void route(struct pxd_dispatcher *ds, struct pxd_dstream *st, struct pxd_
 					 __ATOMIC_RELAXED);
 	}
 	json_decref(ev);
-	rec_unref(rec);
+	pxd_dispatch_rec_unref(rec);
 }
 
 static void enter_journal_mode(struct pxd_dstream *st)
@@ -1347,24 +570,6 @@ static void nap(int64_t ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Dead letters must be durable before a watermark passes their events. */
-static int dlq_sync(struct pxd_dispatcher *ds)
-{
-	static __thread struct pxd_log_ratelimit rl;
-	uint64_t suppressed = 0;
-	int rc;
-
-	if (!ds->dlq)
-		return 0;
-	rc = pxd_dlq_sync(ds->dlq);
-	if (rc && pxd_log_ratelimit_ok(&rl, 5000, &suppressed))
-		pxd_log_err("dispatch",
-			    "syncing dead letters in %s/dlq: %s; watermarks held back "
-			    "(similar lines suppressed=%lu)",
-			    ds->d->conf->data_dir, strerror(-rc), suppressed);
-	return rc;
-}
-
 void *pxd_dispatcher_run(void *arg)
 {
 	struct pxd_dispatcher *ds = arg;
@@ -1394,10 +599,10 @@ void *pxd_dispatcher_run(void *arg)
 		}
 		popped = drain(ds, now, stop ? SIZE_MAX : POP_BUDGET);
 		if (ds->hd)
-			popped += drain_replays(ds, now);
+			popped += pxd_dispatch_http_drain_replays(ds, now);
 		for (unsigned i = 0; i < ndests; i++) {
-			if (ds->hd && is_http(&ds->dests[i])) {
-				flushed |= flush_http(ds, i, now, stop != 0);
+			if (ds->hd && pxd_dispatch_is_http(&ds->dests[i])) {
+				flushed |= pxd_dispatch_http_flush(ds, i, now, stop != 0);
 			} else if (batch_due(&ds->batchers[i], now, stop != 0)) {
 				flush(ds, i, now);
 				flushed = true;
@@ -1412,7 +617,7 @@ void *pxd_dispatcher_run(void *arg)
 			 * ahead of the data. */
 			sync_dests(ds);
 			ds->last_sync_ms = now;
-			if (dlq_sync(ds) == 0)
+			if (pxd_dispatch_http_sync_dlq(ds) == 0)
 				wm_compute(ds);
 			ds->last_wm_save_ms = now;
 		}
@@ -1444,7 +649,7 @@ void *pxd_dispatcher_run(void *arg)
 				     ds->dests[i].conf->name, n);
 	}
 	sync_dests(ds);
-	if (dlq_sync(ds) == 0)
+	if (pxd_dispatch_http_sync_dlq(ds) == 0)
 		wm_compute(ds);
 	if (ds->dlog)
 		pxd_delivery_log_flush(ds->dlog);

@@ -4,8 +4,9 @@
  * every ingest thread, filters and batches events per destination (count,
  * bytes, linger) and writes them locally or sends them over its own libcurl
  * multi handle (retries, breaker, bisection, dead letters, delivery log,
- * consent). Owns its struct pxd_dest instances; nothing else touches them,
- * except pxd_dispatcher_replay(), which any thread may call.
+ * consent: dispatch_http.h). Owns its struct pxd_dest instances; nothing
+ * else touches them, except pxd_dispatcher_replay(), which any thread may
+ * call.
  */
 #ifndef PXD_DISPATCHER_H
 #define PXD_DISPATCHER_H
@@ -13,6 +14,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "adapter.h"
 #include "bisect.h"
@@ -162,6 +164,19 @@ struct pxd_dispatcher {
 	size_t replay_n; /* atomic reads outside the lock */
 };
 
+/* Whether <dest> is sent over HTTP (dispatch_http.c) rather than written locally. */
+static inline bool pxd_dispatch_is_http(const struct pxd_dest *dest)
+{
+	return dest->adapter->build != NULL;
+}
+
+/* Drops one reference to <rec>; frees it with the last one. */
+static inline void pxd_dispatch_rec_unref(struct pxd_evrec *rec)
+{
+	if (--rec->_refs == 0)
+		free(rec);
+}
+
 /*
  * Creates shard <id>'s destinations from the configuration (adapter init:
  * validates their keys). Returns 0, or -EINVAL with <err> naming file:line.
@@ -184,7 +199,7 @@ size_t pxd_dispatcher_backlog(const struct pxd_daemon *d, unsigned dest);
  * hash of the line. The queue is in memory, not journaled: an event accepted
  * here just before a crash is not sent (its dead letter stays, marked
  * replayed). Returns 0, -ENOENT (no such destination, or no shard), -ENOSPC
- * (PXD_DISPATCH_REPLAY_MAX queued) or -ENOMEM.
+ * (PXD_DISPATCH_REPLAY_MAX queued) or -ENOMEM. Defined in dispatch_http.c.
  */
 int pxd_dispatcher_replay(struct pxd_daemon *d, unsigned dest, const char *event, size_t len);
 
