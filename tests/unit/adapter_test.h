@@ -71,6 +71,25 @@ static inline void tdest_free(struct tdest *t)
 	free(t);
 }
 
+/* cmocka group setup: initialises <t> and makes it the state; frees it on failure. */
+static inline int tdest_setup_state(void **state, struct tdest *t)
+{
+	if (tdest_init(t)) {
+		print_error("init: %s\n", t->err);
+		tdest_free(t);
+		return -1;
+	}
+	*state = t;
+	return 0;
+}
+
+/* cmocka group teardown for tdest_setup_state(). */
+static inline int tdest_teardown_state(void **state)
+{
+	tdest_free(*state);
+	return 0;
+}
+
 /* Loads tests/golden/<rel>; fails the test when it is missing or malformed. */
 static inline json_t *golden(const char *rel)
 {

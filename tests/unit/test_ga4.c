@@ -31,21 +31,12 @@ static struct tdest *ga4_dest(const char *validate)
 
 static int setup(void **state)
 {
-	struct tdest *t = ga4_dest(NULL);
-
-	if (tdest_init(t)) {
-		print_error("init: %s\n", t->err);
-		tdest_free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
+	return tdest_setup_state(state, ga4_dest(NULL));
 }
 
 static int teardown(void **state)
 {
-	tdest_free(*state);
-	return 0;
+	return tdest_teardown_state(state);
 }
 
 static void build_events(struct tdest *t, json_t **evs, size_t n, struct pxd_request *req,

@@ -39,21 +39,12 @@ static struct tdest *gads_dest(void)
 
 static int setup(void **state)
 {
-	struct tdest *t = gads_dest();
-
-	if (tdest_init(t)) {
-		print_error("init: %s\n", t->err);
-		tdest_free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
+	return tdest_setup_state(state, gads_dest());
 }
 
 static int teardown(void **state)
 {
-	tdest_free(*state);
-	return 0;
+	return tdest_teardown_state(state);
 }
 
 /* A batch of golden events, owned by the test. */

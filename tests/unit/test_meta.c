@@ -30,21 +30,12 @@ static struct tdest *meta_dest(void)
 
 static int setup(void **state)
 {
-	struct tdest *t = meta_dest();
-
-	if (tdest_init(t)) {
-		print_error("init: %s\n", t->err);
-		tdest_free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
+	return tdest_setup_state(state, meta_dest());
 }
 
 static int teardown(void **state)
 {
-	tdest_free(*state);
-	return 0;
+	return tdest_teardown_state(state);
 }
 
 /* Builds the request for the events in tests/golden/events/<names>. */

@@ -29,21 +29,12 @@ static struct tdest *tiktok_dest(void)
 
 static int setup(void **state)
 {
-	struct tdest *t = tiktok_dest();
-
-	if (tdest_init(t)) {
-		print_error("init: %s\n", t->err);
-		tdest_free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
+	return tdest_setup_state(state, tiktok_dest());
 }
 
 static int teardown(void **state)
 {
-	tdest_free(*state);
-	return 0;
+	return tdest_teardown_state(state);
 }
 
 static void check_golden(void **state, const char *name)
