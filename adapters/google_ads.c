@@ -10,16 +10,26 @@
  * into the token refresh, and classify() stores the token and hands the
  * events back as "unsent:" retries due at once. A 401 drops the token and is
  * retried the same way once; a second 401 in a row needs the operator.
+ *
+ * Longer than the other adapters and kept whole: adapters/ holds one file
+ * per platform, and the extra length is Google's own (partial-failure rows,
+ * the token hand-off above), which no other file would share.
  */
 #include "adapter.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "adapters/ad_event.h"
+#include "adapters/payload_fields.h"
+#include "adapters/payload_json.h"
+#include "adapters/payload_line.h"
+#include "event_line.h"
 #include "daemon.h"
 #include "google_oauth.h"
 #include "payload.h"
@@ -54,6 +64,7 @@ struct gads {
 	struct pxd_google_oauth oauth;
 	struct inflight inflight[INFLIGHT_MAX];
 	size_t ninflight;
+	struct pxd_buf text; /* field text unescaped (pxd_payload_jv_text()), reused */
 };
 
 /* Digits with optional '-' ("123-456-7890") into digits; false if not 10 digits. */
@@ -178,8 +189,8 @@ static int init_oauth(struct pxd_dest *dest, struct gads *g, const char *conf_pa
 			 line, url);
 		rc = -EINVAL;
 	}
-	memset(secret, 0, sizeof(secret));
-	memset(refresh, 0, sizeof(refresh));
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(refresh, sizeof(refresh));
 	return rc;
 }
 
@@ -226,18 +237,21 @@ static void gads_fini(struct pxd_dest *dest)
 
 	if (g) {
 		pxd_google_oauth_wipe(&g->oauth);
-		memset(g->developer_token, 0, sizeof(g->developer_token));
+		OPENSSL_cleanse(g->developer_token, sizeof(g->developer_token));
+		pxd_buf_free(&g->text);
 	}
 	free(g);
 	dest->priv = NULL;
 }
 
-/* The conversion action of <ev>: map.<Canonical>, else conversion_action. */
-static bool event_action(struct pxd_dest *dest, const json_t *ev, char *out, size_t outlen)
+/* The conversion action of line <el>: map.<Canonical>, else
+ * conversion_action. */
+static bool event_action(struct pxd_dest *dest, const struct pxd_event_line *el, char *out,
+			 size_t outlen)
 {
 	struct gads *g = dest->priv;
-	const char *v =
-	    pxd_payload_event_name(dest, pxd_payload_str(ev, NULL, "event"), NULL, 0, false);
+	const char *text = pxd_payload_jv_text(&el->top[PXD_LINE_EVENT], &g->text);
+	const char *v = text ? pxd_payload_event_name(dest, text, NULL, 0, false) : NULL;
 
 	if (v)
 		return action_name(v, g->customer_id, out, outlen);
@@ -246,7 +260,17 @@ static bool event_action(struct pxd_dest *dest, const json_t *ev, char *out, siz
 
 /* §5: one click id per conversion; gclid (web) before wbraid (iOS web) and
  * gbraid (app). */
-static const char *const click_keys[] = { "gclid", "wbraid", "gbraid" };
+static const enum pxd_click_field click_keys[] = { PXD_CLICK_FIELD_GCLID, PXD_CLICK_FIELD_WBRAID,
+						   PXD_CLICK_FIELD_GBRAID };
+
+/* The first click id <el> has, or NULL. */
+static const struct pxd_jv *click_id(const struct pxd_event_line *el)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(click_keys); i++)
+		if (pxd_jv_is_str(&el->click[click_keys[i]]))
+			return &el->click[click_keys[i]];
+	return NULL;
+}
 
 /* §7: "yyyy-mm-dd hh:mm:ss+00:00", from ts so it never changes between
  * attempts (Google dedups on it, §6). */
@@ -259,97 +283,112 @@ static void date_time(int64_t ts_ms, char out[32])
 	strftime(out, 32, "%Y-%m-%d %H:%M:%S+00:00", &tm);
 }
 
-static json_t *identifiers(const json_t *ev)
+/* The hashed email (Gmail dots removed when ingest had them) and E.164
+ * phone Google matches on, each NULL unless a SHA-256. */
+static void identifiers(const struct pxd_event_line *el, const struct pxd_jv **em,
+			const struct pxd_jv **ph)
 {
-	const char *em = pxd_payload_str(ev, "user", "email_google_sha256");
-	const char *ph = pxd_payload_str(ev, "user", "phone_e164_sha256");
-	json_t *ids = json_array();
-	int rc = !ids;
-
-	if (!em)
-		em = pxd_payload_str(ev, "user", "email_sha256");
-	if (!rc && em && pxd_payload_is_sha256(em))
-		rc |= json_array_append_new(ids, json_pack("{s:s, s:s}", "hashedEmail", em,
-							   "userIdentifierSource", "FIRST_PARTY"));
-	if (!rc && ph && pxd_payload_is_sha256(ph))
-		rc |= json_array_append_new(ids, json_pack("{s:s, s:s}", "hashedPhoneNumber", ph,
-							   "userIdentifierSource", "FIRST_PARTY"));
-	if (rc) {
-		json_decref(ids);
-		return NULL;
-	}
-	return ids;
+	*em = &el->user[PXD_LINE_USER_EMAIL_GOOGLE_SHA256];
+	*ph = &el->user[PXD_LINE_USER_PHONE_E164_SHA256];
+	if (!pxd_jv_is_str(*em))
+		*em = &el->user[PXD_LINE_USER_EMAIL_SHA256];
+	if (!pxd_payload_jv_is_sha256(*em))
+		*em = NULL;
+	if (!pxd_payload_jv_is_sha256(*ph))
+		*ph = NULL;
 }
 
-static json_t *consent(const json_t *ev)
+static void user_identifiers(struct pxd_payload_out *o, const struct pxd_event_line *el)
+{
+	const struct pxd_jv *ids[2];
+	static const char *const keys[2] = { "hashedEmail", "hashedPhoneNumber" };
+
+	identifiers(el, &ids[0], &ids[1]);
+	if (!ids[0] && !ids[1])
+		return;
+	pxd_payload_out_key(o, "userIdentifiers");
+	pxd_payload_out_open(o, '[');
+	for (size_t i = 0; i < 2; i++) {
+		if (!ids[i])
+			continue;
+		pxd_payload_out_open(o, '{');
+		pxd_payload_out_member(o, keys[i], ids[i]);
+		pxd_payload_out_key(o, "userIdentifierSource");
+		pxd_payload_out_str(o, "FIRST_PARTY", 11);
+		pxd_payload_out_close(o, '}');
+	}
+	pxd_payload_out_close(o, ']');
+}
+
+static void consent(struct pxd_payload_out *o, const struct pxd_event_line *el)
 {
 	static const struct {
-		const char *key;
+		enum pxd_consent_field key;
 		const char *field;
-	} map[] = { { "ad_user_data", "adUserData" },
-		    { "ad_personalization", "adPersonalization" } };
-	json_t *c = json_object();
+	} map[] = { { PXD_CONSENT_FIELD_AD_USER_DATA, "adUserData" },
+		    { PXD_CONSENT_FIELD_AD_PERSONALIZATION, "adPersonalization" } };
+	struct pxd_payload_mark empty = pxd_payload_out_mark(o);
 
-	for (size_t i = 0; c && i < ARRAY_SIZE(map); i++) {
-		const char *v = pxd_payload_str(ev, "consent", map[i].key);
+	pxd_payload_out_key(o, "consent");
+	pxd_payload_out_open(o, '{');
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		const struct pxd_jv *v = &el->consent[map[i].key];
+		bool granted = pxd_jv_eq(v, "granted");
 
-		if (v && (strcmp(v, "granted") == 0 || strcmp(v, "denied") == 0) &&
-		    json_object_set_new(c, map[i].field,
-					json_string(v[0] == 'g' ? "GRANTED" : "DENIED"))) {
-			json_decref(c);
-			return NULL;
-		}
+		if (!granted && !pxd_jv_eq(v, "denied"))
+			continue;
+		pxd_payload_out_key(o, map[i].field);
+		pxd_payload_out_str(o, granted ? "GRANTED" : "DENIED", granted ? 7 : 6);
 	}
-	return c;
+	pxd_payload_out_close(o, '}');
+	pxd_payload_out_drop_empty(o, &empty);
 }
 
-static json_t *conversion(struct pxd_dest *dest, const json_t *ev)
+static int conversion(struct pxd_dest *dest, struct pxd_payload_out *o,
+		      const struct pxd_event_line *el)
 {
+	static const char *const keys[] = { "value", "currency", "order_id" };
 	char action[sizeof(((struct gads *)0)->action)], when[32];
-	const json_t *value = pxd_payload_get(ev, "props", "value");
-	const char *cur = pxd_payload_str(ev, "props", "currency");
-	const char *order = pxd_payload_str(ev, "props", "order_id");
-	json_t *ids = identifiers(ev);
-	json_t *cons = consent(ev);
-	json_t *c;
-	int rc;
+	const struct pxd_jv *src = &el->top[PXD_LINE_ACTION_SOURCE];
+	const struct pxd_jv *click = click_id(el);
+	enum pxd_ad_source s = pxd_ad_source(el);
+	struct pxd_jv v[3];
 
-	if (!event_action(dest, ev, action, sizeof(action)))
+	pxd_jv_members(&el->top[PXD_LINE_PROPS], keys, 3, v);
+	if (!pxd_jv_is_str(&v[2]))
+		v[2] = el->top[PXD_LINE_EVENT_ID];
+	if (!pxd_jv_is_str(&v[2]))
+		return -EINVAL;
+	if (!event_action(dest, el, action, sizeof(action)))
 		action[0] = '\0';
-	date_time(pxd_payload_ts_ms(ev), when);
-	c = json_pack("{s:s, s:s}", "conversionAction", action, "conversionDateTime", when);
-	rc = !c || !ids || !cons;
-	if (!rc && json_is_number(value))
-		rc |=
-		    json_object_set_new(c, "conversionValue", json_real(json_number_value(value)));
-	if (!rc && cur)
-		rc |= json_object_set_new(c, "currencyCode", json_string(cur));
+	date_time(pxd_event_line_ts(el), when);
+	pxd_payload_out_open(o, '{');
+	pxd_payload_out_key(o, "conversionAction");
+	pxd_payload_out_str(o, action, strlen(action));
+	pxd_payload_out_key(o, "conversionDateTime");
+	pxd_payload_out_str(o, when, strlen(when));
+	if (pxd_jv_is_number(&v[0])) {
+		pxd_payload_out_key(o, "conversionValue");
+		pxd_payload_out_jv_real(o, &v[0]);
+	}
+	if (pxd_jv_is_str(&v[1]))
+		pxd_payload_out_member(o, "currencyCode", &v[1]);
 	/* §6: Google drops a second conversion with the same orderId; the
 	 * event_id, pixeld's dedup key everywhere, stands in for events that
 	 * carry no order id, so a resent event is never counted twice. */
-	if (!rc)
-		rc |= json_object_set_new(
-		    c, "orderId",
-		    json_string(order ? order : pxd_payload_str(ev, NULL, "event_id")));
-	for (size_t i = 0; !rc && i < ARRAY_SIZE(click_keys); i++) {
-		const char *v = pxd_payload_str(ev, "click", click_keys[i]);
-
-		if (v) {
-			rc |= json_object_set_new(c, click_keys[i], json_string(v));
-			break;
-		}
+	pxd_payload_out_member(o, "orderId", &v[2]);
+	if (click)
+		pxd_payload_out_member(o, pxd_event_click_names[click - el->click].p, click);
+	/* conversionEnvironment is APP or WEB (else UNSPECIFIED): sent for
+	 * a server's action_source only, so browser events stay as they were. */
+	if (pxd_jv_is_str(src) && (s == PXD_AD_SOURCE_WEBSITE || s == PXD_AD_SOURCE_APP)) {
+		pxd_payload_out_key(o, "conversionEnvironment");
+		pxd_payload_out_str(o, s == PXD_AD_SOURCE_APP ? "APP" : "WEB", 3);
 	}
-	if (!rc && json_array_size(ids))
-		rc |= json_object_set(c, "userIdentifiers", ids);
-	if (!rc && json_object_size(cons))
-		rc |= json_object_set(c, "consent", cons);
-	json_decref(ids);
-	json_decref(cons);
-	if (rc) {
-		json_decref(c);
-		return NULL;
-	}
-	return c;
+	user_identifiers(o, el);
+	consent(o, el);
+	pxd_payload_out_close(o, '}');
+	return 0;
 }
 
 static void track(struct gads *g, const struct pxd_batch *b, bool refresh)
@@ -386,21 +425,22 @@ static struct inflight untrack(struct gads *g, const struct pxd_batch *b)
 static int build_upload(struct pxd_dest *dest, const struct pxd_batch *b, struct pxd_request *req)
 {
 	struct gads *g = dest->priv;
-	json_t *convs = json_array();
-	json_t *root = json_pack("{s:O, s:b, s:b}", "conversions", convs, "partialFailure", 1,
-				 "validateOnly", g->validate_only);
-	int rc = !convs || !root ? -ENOMEM : 0;
+	struct pxd_payload_out o;
+	int rc;
 
-	for (size_t i = 0; !rc && i < b->n; i++) {
-		json_t *c;
-
-		if (!b->items[i].ev) {
-			rc = -EINVAL;
-			break;
-		}
-		c = conversion(dest, b->items[i].ev);
-		rc = !c || json_array_append_new(convs, c) ? -ENOMEM : 0;
-	}
+	pxd_payload_out_init(&o, &req->body);
+	pxd_payload_out_open(&o, '{');
+	pxd_payload_out_key(&o, "conversions");
+	pxd_payload_out_open(&o, '[');
+	rc = pxd_payload_events(dest, b, &o, conversion);
+	pxd_payload_out_close(&o, ']');
+	pxd_payload_out_key(&o, "partialFailure");
+	pxd_payload_out_bool(&o, true);
+	pxd_payload_out_key(&o, "validateOnly");
+	pxd_payload_out_bool(&o, g->validate_only);
+	pxd_payload_out_close(&o, '}');
+	if (!rc)
+		rc = o.err;
 	if (!rc)
 		rc = pxd_payload_url(req, "%s/%s/customers/%s:uploadClickConversions", g->base,
 				     g->version, g->customer_id);
@@ -413,10 +453,6 @@ static int build_upload(struct pxd_dest *dest, const struct pxd_batch *b, struct
 		rc = pxd_payload_header(req, "developer-token: %s", g->developer_token);
 	if (!rc && g->login_customer_id[0])
 		rc = pxd_payload_header(req, "login-customer-id: %s", g->login_customer_id);
-	if (!rc)
-		rc = pxd_payload_dump(&req->body, root);
-	json_decref(convs);
-	json_decref(root);
 	return rc;
 }
 
@@ -446,38 +482,37 @@ static int gads_build(struct pxd_dest *dest, const struct pxd_batch *b, struct p
 	return rc;
 }
 
-static enum pxd_delivery gads_validate(struct pxd_dest *dest, const json_t *ev, char *reason,
-				       size_t reason_len)
+static enum pxd_delivery gads_validate(struct pxd_dest *dest, const struct pxd_event_line *el,
+				       char *reason, size_t reason_len)
 {
+	struct gads *g = dest->priv;
 	char action[sizeof(((struct gads *)0)->action)];
-	const char *click = NULL;
-	json_t *ids;
-	size_t nids;
+	const struct pxd_jv *click = click_id(el), *em, *ph;
+	const char *text;
 	enum pxd_delivery d;
 
-	d = pxd_payload_check_common(ev, PLATFORM, pxd_now_ms(), MAX_AGE_MS, reason, reason_len);
+	d = pxd_payload_check_common_line(el, PLATFORM, pxd_now_ms(), MAX_AGE_MS, &g->text, reason,
+					  reason_len);
 	if (d != PXD_DELIVERY_OK)
 		return d;
-	if (!event_action(dest, ev, action, sizeof(action))) {
+	if (!event_action(dest, el, action, sizeof(action))) {
+		text = pxd_payload_jv_text(&el->top[PXD_LINE_EVENT], &g->text);
 		snprintf(reason, reason_len,
 			 PLATFORM ": no conversion action for %.40s; set map.%.40s or "
 				  "conversion_action",
-			 pxd_payload_str(ev, NULL, "event"), pxd_payload_str(ev, NULL, "event"));
+			 text ? text : "", text ? text : "");
 		return PXD_DELIVERY_PERMANENT;
 	}
-	for (size_t i = 0; !click && i < ARRAY_SIZE(click_keys); i++)
-		click = pxd_payload_str(ev, "click", click_keys[i]);
-	if (click && click[strspn(click, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					 "0123456789-_")]) {
+	text = click ? pxd_payload_jv_text(click, &g->text) : NULL;
+	if (text && text[strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				      "0123456789-_")]) {
 		snprintf(reason, reason_len,
 			 PLATFORM ": click id has characters Google never puts in one "
 				  "(UNPARSEABLE_GCLID)");
 		return PXD_DELIVERY_PERMANENT;
 	}
-	ids = identifiers(ev);
-	nids = json_array_size(ids);
-	json_decref(ids);
-	if (!click && !nids) {
+	identifiers(el, &em, &ph);
+	if (!click && !em && !ph) {
 		snprintf(reason, reason_len,
 			 PLATFORM ": needs click.gclid, click.wbraid, click.gbraid or a hashed "
 				  "email or phone");
@@ -678,10 +713,11 @@ const struct pxd_adapter pxd_adapter_google_ads = {
 	.max_events = 2000,
 	/* §1 gives no byte limit [U]; 2,000 conversions of ~800 bytes. */
 	.max_bytes = 2 * 1000 * 1000,
-	.flags = PXD_ADAPTER_AD,
+	.flags = PXD_ADAPTER_AD | PXD_ADAPTER_READS_LINE,
 	.init = gads_init,
 	.fini = gads_fini,
-	.validate = gads_validate,
+	.validate = pxd_payload_validate_tree,
+	.validate_line = gads_validate,
 	.build = gads_build,
 	.classify = gads_classify,
 };

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The Google Ads OAuth2 token: builds the refresh request as a form body,
+ * accepts the token answer (lifetime and generation), wipes secrets. No I/O;
+ * the destination's dispatcher thread.
+ */
 #include "google_oauth.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,7 +46,7 @@ int pxd_google_oauth_init(struct pxd_google_oauth *o, const char *token_url, con
 
 void pxd_google_oauth_wipe(struct pxd_google_oauth *o)
 {
-	memset(o, 0, sizeof(*o));
+	OPENSSL_cleanse(o, sizeof(*o));
 }
 
 bool pxd_google_oauth_valid(const struct pxd_google_oauth *o, int64_t now_ms)
@@ -60,7 +66,7 @@ uint32_t pxd_google_oauth_generation(const struct pxd_google_oauth *o)
 
 void pxd_google_oauth_invalidate(struct pxd_google_oauth *o)
 {
-	memset(o->_access_token, 0, sizeof(o->_access_token));
+	OPENSSL_cleanse(o->_access_token, sizeof(o->_access_token));
 	o->_refresh_at_ms = 0;
 }
 

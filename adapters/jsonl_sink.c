@@ -2,7 +2,10 @@
 /*
  * The JSONL file sink: one canonical event per line, appended in batches,
  * fsync'd on the dispatcher's timer and at shutdown, reopened on SIGHUP so
- * logrotate can move the file away.
+ * logrotate can move the file away. Exactly-once across a crash: when it
+ * first opens the file it reads the event_ids at its end (jsonl_tail.h) and
+ * does not write those again, and it cuts a last line a crash left without
+ * its newline (its event was never counted delivered, so it comes again).
  *
  * Keys: path (default events.jsonl; relative to server.data_dir).
  */
@@ -12,17 +15,70 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "adapter.h"
+#include "adapters/jsonl_tail.h"
 #include "buf.h"
 #include "log.h"
 
 struct jsonl {
 	char path[PATH_MAX];
 	int fd;
+	bool tail_read; /* the file's tail was checked (first open only) */
+	struct pxd_jsonl_tail tail;
 	struct pxd_buf out;
 };
+
+/* Cuts what follows the last newline (<whole> bytes kept): a line a crash
+ * left unfinished, whose event was never counted delivered. */
+static void cut_torn(struct jsonl *j, off_t whole)
+{
+	struct stat st;
+
+	if (fstat(j->fd, &st) || whole >= st.st_size)
+		return;
+	if (ftruncate(j->fd, whole))
+		pxd_log_warn("jsonl", "%s: cannot cut a torn last line: %s", j->path,
+			     strerror(errno));
+	else
+		pxd_log_info("jsonl", "%s: cut a torn last line of %ld bytes", j->path,
+			     (long)(st.st_size - whole));
+}
+
+/* The first open: what the file already holds, and a torn last line cut.
+ * Only a regular file has a tail (a FIFO or a device has none). */
+static void read_tail(struct jsonl *j)
+{
+	int rfd = open(j->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	off_t whole;
+	int rc;
+
+	j->tail_read = true;
+	if (rfd < 0 || fstat(rfd, &st) || !S_ISREG(st.st_mode)) {
+		if (rfd >= 0)
+			close(rfd);
+		return;
+	}
+	/* Under the lock: another shard's write and cut (see jsonl_write())
+	 * are never half done here, so an end without a newline is a crash's. */
+	rc = flock(j->fd, LOCK_EX) ? -errno : 0;
+	if (!rc) {
+		rc = pxd_jsonl_tail_load(&j->tail, rfd, &whole);
+		if (!rc)
+			cut_torn(j, whole);
+		flock(j->fd, LOCK_UN);
+	}
+	close(rfd);
+	if (rc)
+		pxd_log_warn("jsonl",
+			     "%s: cannot read its end: %s; events written just before the last "
+			     "stop may be written again",
+			     j->path, strerror(-rc));
+}
 
 static int open_file(struct jsonl *j)
 {
@@ -31,6 +87,8 @@ static int open_file(struct jsonl *j)
 	if (fd < 0)
 		return -errno;
 	j->fd = fd;
+	if (!j->tail_read)
+		read_tail(j);
 	return 0;
 }
 
@@ -89,15 +147,51 @@ static void jsonl_fini(struct pxd_dest *dest)
 		close(j->fd);
 	}
 	pxd_buf_free(&j->out);
+	pxd_jsonl_tail_free(&j->tail);
 	free(j);
 	dest->priv = NULL;
+}
+
+/* An event the file held when the sink first opened it (see above). */
+static bool already_there(const struct jsonl *j, const struct pxd_batch_item *it)
+{
+	return pxd_jsonl_tail_has(&j->tail, it->line, it->len);
+}
+
+/*
+ * The partial line a failed write left at the end of the file (<off> bytes
+ * of this batch written, the whole lines among them kept): cut, so the
+ * retry appends whole lines. Called with the file locked, so the end of the
+ * file is this writer's bytes.
+ */
+static void cut_partial(struct jsonl *j, const struct pxd_batch *b, size_t off)
+{
+	size_t whole = 0;
+	off_t end;
+
+	for (size_t i = 0; i < b->n && whole <= off; i++) {
+		if (already_there(j, &b->items[i]))
+			continue;
+		if (whole + b->items[i].len + 1 > off)
+			break;
+		whole += b->items[i].len + 1;
+	}
+	if (whole == off)
+		return;
+	end = lseek(j->fd, 0, SEEK_END);
+	if (end < 0 || ftruncate(j->fd, end - (off_t)(off - whole)))
+		pxd_log_warn("jsonl", "%s: cannot cut a partial line: %s", j->path,
+			     strerror(errno));
 }
 
 /*
  * One write(2) per batch. O_APPEND makes each write land at the end even
  * with several dispatchers on the same file; a short write (disk full) is
  * continued, and on failure the events not fully written are left for retry
- * — a line cut short by ENOSPC can be repeated whole, never half.
+ * — a line cut short by ENOSPC can be repeated whole, never half. Every
+ * shard has its own descriptor on the file: an flock(2) held from the write
+ * to the cut keeps another shard from appending between them, which would
+ * put its line where the cut falls.
  */
 static int jsonl_write(struct pxd_dest *dest, const struct pxd_batch *b, struct pxd_outcome *out)
 {
@@ -106,12 +200,15 @@ static int jsonl_write(struct pxd_dest *dest, const struct pxd_batch *b, struct 
 	size_t done = 0;
 	int rc = 0;
 
-	j->out.len = 0;
-	for (size_t i = 0; i < b->n; i++)
-		if (pxd_buf_append(&j->out, b->items[i].line, b->items[i].len + 1))
-			return -ENOMEM;
 	if (j->fd < 0 && (rc = open_file(j)))
 		return rc;
+	j->out.len = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (!already_there(j, &b->items[i]) &&
+		    pxd_buf_append(&j->out, b->items[i].line, b->items[i].len + 1))
+			return -ENOMEM;
+	if (flock(j->fd, LOCK_EX))
+		return -errno;
 	while (off < j->out.len) {
 		ssize_t n = write(j->fd, j->out.p + off, j->out.len - off);
 
@@ -124,23 +221,13 @@ static int jsonl_write(struct pxd_dest *dest, const struct pxd_batch *b, struct 
 		off += (size_t)n;
 	}
 	for (size_t i = 0; i < b->n; i++) {
-		done += b->items[i].len + 1;
+		if (!already_there(j, &b->items[i]))
+			done += b->items[i].len + 1;
 		out[i].delivery = done <= off ? PXD_DELIVERY_OK : PXD_DELIVERY_RETRY;
 	}
-	if (rc && off) {
-		/* Cut the partial line so the retry appends whole lines. */
-		size_t whole = 0;
-
-		for (size_t i = 0; i < b->n && whole + b->items[i].len + 1 <= off; i++)
-			whole += b->items[i].len + 1;
-		if (whole < off) {
-			off_t end = lseek(j->fd, 0, SEEK_END);
-
-			if (end >= 0 && ftruncate(j->fd, end - (off_t)(off - whole)))
-				pxd_log_warn("jsonl", "%s: cannot cut a partial line: %s", j->path,
-					     strerror(errno));
-		}
-	}
+	if (rc && off)
+		cut_partial(j, b, off);
+	flock(j->fd, LOCK_UN);
 	return rc;
 }
 
@@ -150,7 +237,8 @@ static int jsonl_sync(struct pxd_dest *dest)
 
 	if (j->fd < 0)
 		return 0;
-	return fdatasync(j->fd) ? -errno : 0;
+	/* EINVAL: a FIFO or a device, which keeps nothing to sync. */
+	return fdatasync(j->fd) && errno != EINVAL ? -errno : 0;
 }
 
 static int jsonl_reopen(struct pxd_dest *dest)

@@ -9,14 +9,19 @@
  */
 #include "adapter.h"
 
-#include <ctype.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/ad_event.h"
+#include "adapters/payload_fields.h"
+#include "adapters/payload_json.h"
+#include "adapters/payload_line.h"
 #include "bisect.h"
 #include "daemon.h"
+#include "event_line.h"
 #include "payload.h"
 
 #define PLATFORM "meta"
@@ -30,6 +35,7 @@ struct meta {
 	char pixel_id[32];
 	char token[1024];
 	char test_code[64];
+	struct pxd_buf text; /* field text unescaped (pxd_payload_jv_text()), reused */
 };
 
 /* §8; the other canonical names (Search, AddToWishlist, AddPaymentInfo,
@@ -47,15 +53,35 @@ static const struct pxd_payload_name names[] = {
 	{ "StartTrial", "StartTrial" },
 };
 
-/* user.<key>_sha256 -> user_data.<field>, hashed at ingest. */
-static const struct {
-	const char *key;
-	const char *field;
-	bool array;
-} hashed[] = {
-	{ "email_sha256", "em", true },	      { "phone_sha256", "ph", true },
-	{ "first_name_sha256", "fn", false }, { "last_name_sha256", "ln", false },
-	{ "gender_sha256", "ge", false },     { "dob_sha256", "db", false },
+/* user_data (§3): identifiers hashed at ingest; the address arrives as
+ * normalized plain text and is hashed here, as Meta wants it; user.id
+ * hashed as external_id; ip, user agent and the click ids plain. */
+static const struct pxd_payload_field user_fields[] = {
+	{ PXD_USER(EMAIL_SHA256), "em", PXD_FIELD_HASHED, true },
+	{ PXD_USER(PHONE_SHA256), "ph", PXD_FIELD_HASHED, true },
+	{ PXD_USER(FIRST_NAME_SHA256), "fn", PXD_FIELD_HASHED, false },
+	{ PXD_USER(LAST_NAME_SHA256), "ln", PXD_FIELD_HASHED, false },
+	{ PXD_USER(GENDER_SHA256), "ge", PXD_FIELD_HASHED, false },
+	{ PXD_USER(DOB_SHA256), "db", PXD_FIELD_HASHED, false },
+	{ PXD_USER(CITY), "ct", PXD_FIELD_ADDRESS, false },
+	{ PXD_USER(STATE), "st", PXD_FIELD_ADDRESS, false },
+	{ PXD_USER(ZIP), "zp", PXD_FIELD_ADDRESS, false },
+	{ PXD_USER(COUNTRY), "country", PXD_FIELD_ADDRESS, false },
+	{ PXD_USER(ID), "external_id", PXD_FIELD_HASH, false },
+	{ PXD_TOP(IP), "client_ip_address", PXD_FIELD_PLAIN, false },
+	{ PXD_TOP(UA), "client_user_agent", PXD_FIELD_PLAIN, false },
+	{ PXD_CLICK(FBC), "fbc", PXD_FIELD_PLAIN, false },
+	{ PXD_CLICK(FBP), "fbp", PXD_FIELD_PLAIN, false },
+};
+
+/* At least one of these, or ip, fbc or fbp (meta_validate_line()). */
+static const struct pxd_payload_field match_ids[] = {
+	{ PXD_USER(EMAIL_SHA256), "em", PXD_FIELD_PLAIN, false },
+	{ PXD_USER(PHONE_SHA256), "ph", PXD_FIELD_PLAIN, false },
+	{ PXD_USER(ID), "external_id", PXD_FIELD_PLAIN, false },
+	{ PXD_TOP(IP), "client_ip_address", PXD_FIELD_PLAIN, false },
+	{ PXD_CLICK(FBC), "fbc", PXD_FIELD_PLAIN, false },
+	{ PXD_CLICK(FBP), "fbp", PXD_FIELD_PLAIN, false },
 };
 
 /* Graph error codes that ask for a retry (§2). */
@@ -99,276 +125,217 @@ static void meta_fini(struct pxd_dest *dest)
 {
 	struct meta *m = dest->priv;
 
-	if (m)
-		memset(m->token, 0, sizeof(m->token));
+	if (m) {
+		OPENSSL_cleanse(m->token, sizeof(m->token));
+		pxd_buf_free(&m->text);
+	}
 	free(m);
 	dest->priv = NULL;
 }
 
-/*
- * Meta's normalisation of the address fields (§3, SDK rules): lowercase, and
- * for city and state no digits, whitespace or ".()-"; zip without whitespace
- * and cut at '-' (the US 5-digit part); country two letters. Writes the
- * result to <out>; returns false when nothing usable is left.
- */
-static bool norm_address(const char *field, const char *in, char *out, size_t outlen)
-{
-	bool zip = strcmp(field, "zp") == 0;
-	const char *drop = zip ? " \t\r\n" : "0123456789 \t\r\n().-";
-	size_t n = 0;
-
-	for (; *in && n + 1 < outlen; in++) {
-		if (zip && *in == '-')
-			break;
-		if (strchr(drop, *in))
-			continue;
-		out[n++] = (char)tolower((unsigned char)*in);
-	}
-	out[n] = '\0';
-	if (strcmp(field, "country") == 0)
-		return n == 2 && islower((unsigned char)out[0]) && islower((unsigned char)out[1]);
-	return zip ? n >= 2 : n > 0;
-}
-
-static int set_hash(json_t *o, const char *field, const char *v, bool array)
-{
-	char hex[PXD_SHA256_HEX_LEN + 1];
-	json_t *s;
-
-	if (pxd_payload_is_sha256(v))
-		snprintf(hex, sizeof(hex), "%s", v);
-	else
-		pxd_payload_sha256_hex(v, strlen(v), hex);
-	s = json_string(hex);
-	if (s && array)
-		s = json_pack("[o]", s);
-	return json_object_set_new(o, field, s);
-}
-
-static json_t *user_data(const json_t *ev)
-{
-	static const struct {
-		const char *key;
-		const char *field;
-	} address[] = {
-		{ "city", "ct" }, { "state", "st" }, { "zip", "zp" }, { "country", "country" }
-	};
-	static const struct {
-		const char *obj;
-		const char *key;
-		const char *field;
-	} plain[] = {
-		{ NULL, "ip", "client_ip_address" },
-		{ NULL, "ua", "client_user_agent" },
-		{ "click", "fbc", "fbc" },
-		{ "click", "fbp", "fbp" },
-	};
-	json_t *u = json_object();
-	const char *v;
-	char norm[256];
-	int rc = 0;
-
-	for (size_t i = 0; u && i < ARRAY_SIZE(hashed); i++) {
-		v = pxd_payload_str(ev, "user", hashed[i].key);
-		if (v && pxd_payload_is_sha256(v))
-			rc |= set_hash(u, hashed[i].field, v, hashed[i].array);
-	}
-	for (size_t i = 0; u && i < ARRAY_SIZE(address); i++) {
-		v = pxd_payload_str(ev, "user", address[i].key);
-		if (v && (pxd_payload_is_sha256(v) ||
-			  norm_address(address[i].field, v, norm, sizeof(norm))))
-			rc |= set_hash(u, address[i].field, pxd_payload_is_sha256(v) ? v : norm,
-				       false);
-	}
-	v = pxd_payload_str(ev, "user", "id");
-	if (u && v)
-		rc |= set_hash(u, "external_id", v, false);
-	for (size_t i = 0; u && i < ARRAY_SIZE(plain); i++) {
-		v = pxd_payload_str(ev, plain[i].obj, plain[i].key);
-		if (v)
-			rc |= json_object_set_new(u, plain[i].field, json_string(v));
-	}
-	if (rc) {
-		json_decref(u);
-		return NULL;
-	}
-	return u;
-}
-
-static bool is_standard_prop(const char *k)
+static bool is_standard_prop(const struct pxd_jv *k)
 {
 	static const char *const std[] = { "value",    "currency",    "order_id",
 					   "contents", "content_ids", "num_items" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
-		if (strcmp(k, std[i]) == 0)
+		if (pxd_jv_eq(k, std[i]))
 			return true;
 	return false;
 }
 
-static json_t *custom_data(const json_t *ev)
+/* Strings, numbers and booleans: what Meta keeps of custom properties. */
+static bool is_scalar(const struct pxd_jv *v)
 {
-	json_t *props = json_object_get(ev, "props");
-	json_t *c = json_object();
-	json_t *contents = json_object_get(props, "contents");
-	json_t *ids = json_object_get(props, "content_ids");
-	const char *k;
-	json_t *v;
-	int rc = 0;
+	return v->type == PXD_JV_STRING || pxd_jv_is_number(v) || v->type == PXD_JV_TRUE ||
+	       v->type == PXD_JV_FALSE;
+}
 
-	if (!c || !json_is_object(props))
-		return c;
-	if ((v = json_object_get(props, "value")) && json_is_number(v))
-		rc |= json_object_set_new(c, "value", json_real(json_number_value(v)));
-	if ((v = json_object_get(props, "currency")) && json_is_string(v))
-		rc |= json_object_set(c, "currency", v);
-	if (json_is_array(ids))
-		rc |= json_object_set(c, "content_ids", ids);
-	if (json_is_array(contents)) {
-		json_t *out = json_array();
-		size_t i;
+static void contents(struct pxd_payload_out *o, const struct pxd_jv *list)
+{
+	static const char *const from[] = { "id", "quantity", "price" };
+	static const char *const to[] = { "id", "quantity", "item_price" };
+	struct pxd_jv_iter it;
+	struct pxd_jv item;
 
-		json_array_foreach(contents, i, v)
-		{
-			json_t *item = json_object();
+	pxd_payload_out_key(o, "contents");
+	pxd_payload_out_open(o, '[');
+	pxd_jv_iter_init(&it, list);
+	while (pxd_jv_next(&it, NULL, &item)) {
+		pxd_payload_out_open(o, '{');
+		for (size_t f = 0; f < ARRAY_SIZE(from); f++) {
+			struct pxd_jv v = pxd_jv_get(&item, from[f]);
 
-			rc |= !item || json_array_append_new(out, item);
-			if (rc)
-				break;
-			if (json_object_get(v, "id"))
-				rc |= json_object_set(item, "id", json_object_get(v, "id"));
-			if (json_object_get(v, "quantity"))
-				rc |= json_object_set(item, "quantity",
-						      json_object_get(v, "quantity"));
-			if (json_object_get(v, "price"))
-				rc |= json_object_set(item, "item_price",
-						      json_object_get(v, "price"));
+			if (v.type)
+				pxd_payload_out_member(o, to[f], &v);
 		}
-		rc |= json_object_set_new(c, "contents", out);
+		pxd_payload_out_close(o, '}');
 	}
-	if (json_is_array(ids) || json_is_array(contents))
-		rc |= json_object_set_new(c, "content_type", json_string("product"));
-	if ((v = json_object_get(props, "order_id")) && json_is_string(v))
-		rc |= json_object_set(c, "order_id", v);
-	if ((v = json_object_get(props, "num_items")) && json_is_integer(v))
-		rc |= json_object_set(c, "num_items", v);
+	pxd_payload_out_close(o, ']');
+}
+
+/*
+ * custom_data's members, in the order the tree-built body had: the standard
+ * ones, then custom properties in the line's order. A custom
+ * "content_type" takes the place of "product" when both are there, as
+ * setting a tree's member again kept its place.
+ */
+static void custom_data(struct pxd_payload_out *o, const struct pxd_jv *props)
+{
+	enum { VALUE = 0, CURRENCY, IDS, CONTENTS, ORDER_ID, NUM_ITEMS, TYPE, NKEYS };
+	static const char *const keys[NKEYS] = { "value",    "currency",  "content_ids", "contents",
+						 "order_id", "num_items", "content_type" };
+	struct pxd_jv s[NKEYS];
+	const struct pxd_jv *value = &s[VALUE], *currency = &s[CURRENCY], *ids = &s[IDS],
+			    *list = &s[CONTENTS], *order_id = &s[ORDER_ID],
+			    *num_items = &s[NUM_ITEMS], *type = &s[TYPE];
+	bool product;
+	struct pxd_jv_iter it;
+	struct pxd_jv k, v;
+
+	pxd_jv_members(props, keys, NKEYS, s);
+	product = ids->type == PXD_JV_ARRAY || list->type == PXD_JV_ARRAY;
+	if (pxd_jv_is_number(value)) {
+		pxd_payload_out_key(o, "value");
+		pxd_payload_out_jv_real(o, value);
+	}
+	if (currency->type == PXD_JV_STRING)
+		pxd_payload_out_member(o, "currency", currency);
+	if (ids->type == PXD_JV_ARRAY)
+		pxd_payload_out_member(o, "content_ids", ids);
+	if (list->type == PXD_JV_ARRAY)
+		contents(o, list);
+	if (product && is_scalar(type)) {
+		pxd_payload_out_member(o, "content_type", type);
+	} else if (product) {
+		pxd_payload_out_key(o, "content_type");
+		pxd_payload_out_str(o, "product", 7);
+	}
+	if (order_id->type == PXD_JV_STRING)
+		pxd_payload_out_member(o, "order_id", order_id);
+	if (num_items->type == PXD_JV_INTEGER)
+		pxd_payload_out_member(o, "num_items", num_items);
 	/* Custom properties travel as they are: Meta keeps them for custom
 	 * audiences and rules. */
-	json_object_foreach(props, k, v)
-	{
-		if (!is_standard_prop(k) &&
-		    (json_is_string(v) || json_is_number(v) || json_is_boolean(v)))
-			rc |= json_object_set(c, k, v);
+	pxd_jv_iter_init(&it, props);
+	while (pxd_jv_next(&it, &k, &v)) {
+		if (is_standard_prop(&k) || !is_scalar(&v) ||
+		    (product && pxd_jv_eq(&k, "content_type")))
+			continue;
+		pxd_payload_out_jv_key(o, &k);
+		pxd_payload_out_jv(o, &v);
 	}
-	if (rc) {
-		json_decref(c);
-		return NULL;
-	}
-	return c;
 }
 
-static json_t *server_event(struct pxd_dest *dest, const json_t *ev)
+static const struct pxd_ad_event shape = {
+	.user = user_fields,
+	.nuser = ARRAY_SIZE(user_fields),
+	.referrer = true,
+	.custom = custom_data,
+};
+
+/* One server event of data[]: -EINVAL for a line without an event name. */
+static int server_event(struct pxd_dest *dest, struct pxd_payload_out *o,
+			const struct pxd_event_line *el)
 {
-	const char *name = pxd_payload_event_name(dest, pxd_payload_str(ev, NULL, "event"), names,
-						  ARRAY_SIZE(names), true);
-	json_t *u = user_data(ev);
-	json_t *c = custom_data(ev);
-	const char *url = pxd_payload_str(ev, NULL, "url");
-	const char *ref = pxd_payload_str(ev, NULL, "referrer");
-	json_t *e = json_pack("{s:s, s:I, s:s, s:s}", "event_name", name, "event_time",
-			      (json_int_t)(pxd_payload_ts_ms(ev) / 1000), "event_id",
-			      pxd_payload_str(ev, NULL, "event_id"), "action_source", "website");
-	int rc = !e || !u || !c;
+	struct meta *m = dest->priv;
+	const struct pxd_jv *source;
+	const char *name;
 
-	if (!rc && url)
-		rc |= json_object_set_new(e, "event_source_url", json_string(url));
-	if (!rc && ref)
-		rc |= json_object_set_new(e, "referrer_url", json_string(ref));
-	if (!rc)
-		rc |= json_object_set(e, "user_data", u);
-	if (!rc && json_object_size(c))
-		rc |= json_object_set(e, "custom_data", c);
-	json_decref(u);
-	json_decref(c);
-	if (rc) {
-		json_decref(e);
-		return NULL;
-	}
-	return e;
+	if (!pxd_jv_is_str(&el->top[PXD_LINE_EVENT]) || !pxd_jv_is_str(&el->top[PXD_LINE_EVENT_ID]))
+		return -EINVAL;
+	name = pxd_payload_event_name(dest, pxd_payload_jv_text(&el->top[PXD_LINE_EVENT], &m->text),
+				      names, ARRAY_SIZE(names), true);
+	if (!name)
+		return -ENOMEM;
+	pxd_ad_event_head(o, name, el);
+	/* A server's action_source (s2s, event.h) uses Meta's own words. */
+	source = &el->top[PXD_LINE_ACTION_SOURCE];
+	pxd_payload_out_key(o, "action_source");
+	if (pxd_jv_is_str(source))
+		pxd_payload_out_jv_str(o, source);
+	else
+		pxd_payload_out_str(o, "website", 7);
+	pxd_ad_event_body(o, el, &shape, &m->text);
+	pxd_payload_out_close(o, '}');
+	return o->err;
 }
 
+/*
+ * The body is written straight into <req>'s reusable buffer from each
+ * event's line: no tree, and nothing allocated per event once the buffers
+ * have grown to the largest batch.
+ */
 static int meta_build(struct pxd_dest *dest, const struct pxd_batch *b, struct pxd_request *req)
 {
 	struct meta *m = dest->priv;
-	json_t *root = json_object();
-	json_t *data = json_array();
-	int rc = !root || !data || json_object_set(root, "data", data) ? -ENOMEM : 0;
+	struct pxd_payload_out o;
+	int rc;
 
-	for (size_t i = 0; !rc && i < b->n; i++) {
-		json_t *e;
-
-		if (!b->items[i].ev || !pxd_payload_str(b->items[i].ev, NULL, "event")) {
-			rc = -EINVAL;
-			break;
-		}
-		e = server_event(dest, b->items[i].ev);
-		rc = !e || json_array_append_new(data, e) ? -ENOMEM : 0;
+	pxd_payload_out_init(&o, &req->body);
+	pxd_payload_out_open(&o, '{');
+	pxd_payload_out_key(&o, "data");
+	pxd_payload_out_open(&o, '[');
+	rc = pxd_payload_events(dest, b, &o, server_event);
+	pxd_payload_out_close(&o, ']');
+	if (m->test_code[0]) {
+		pxd_payload_out_key(&o, "test_event_code");
+		pxd_payload_out_str(&o, m->test_code, strlen(m->test_code));
 	}
-	if (!rc && m->test_code[0])
-		rc = json_object_set_new(root, "test_event_code", json_string(m->test_code))
-			 ? -ENOMEM
-			 : 0;
 	/* In the body rather than the query string: URLs end up in delivery
 	 * logs and proxies' access logs, bodies do not. */
+	pxd_payload_out_key(&o, "access_token");
+	pxd_payload_out_str(&o, m->token, strlen(m->token));
+	pxd_payload_out_close(&o, '}');
 	if (!rc)
-		rc = json_object_set_new(root, "access_token", json_string(m->token)) ? -ENOMEM : 0;
+		rc = o.err;
 	if (!rc)
 		rc = pxd_payload_url(req, "%s/%s/%s/events", m->base, m->version, m->pixel_id);
 	if (!rc)
 		rc = pxd_payload_header(req, "Content-Type: application/json");
-	if (!rc)
-		rc = pxd_payload_dump(&req->body, root);
-	json_decref(data);
-	json_decref(root);
 	return rc;
 }
 
-static enum pxd_delivery meta_validate(struct pxd_dest *dest, const json_t *ev, char *reason,
-				       size_t reason_len)
+/* An event with no action_source is a website event (the pixel, the beacon);
+ * a server's other sources (s2s) need no page URL. */
+static bool is_website(const struct pxd_event_line *el)
 {
-	static const char *const ids[] = { "email_sha256", "phone_sha256", "id" };
-	const char *url = pxd_payload_str(ev, NULL, "url");
-	enum pxd_delivery d;
-	bool ident = pxd_payload_str(ev, NULL, "ip") || pxd_payload_str(ev, "click", "fbc") ||
-		     pxd_payload_str(ev, "click", "fbp");
+	const struct pxd_jv *source = &el->top[PXD_LINE_ACTION_SOURCE];
 
-	(void)dest;
-	d = pxd_payload_check_common(ev, PLATFORM, pxd_now_ms(), MAX_AGE_MS, reason, reason_len);
+	return !pxd_jv_is_str(source) || pxd_jv_eq(source, "website");
+}
+
+static bool is_http_url(const struct pxd_jv *url)
+{
+	return pxd_jv_is_str(url) && ((url->n >= 8 && !memcmp(url->p, "https://", 8)) ||
+				      (url->n >= 7 && !memcmp(url->p, "http://", 7)));
+}
+
+static enum pxd_delivery meta_validate_line(struct pxd_dest *dest, const struct pxd_event_line *el,
+					    char *reason, size_t reason_len)
+{
+	struct meta *m = dest->priv;
+	enum pxd_delivery d;
+
+	d = pxd_payload_check_common_line(el, PLATFORM, pxd_now_ms(), MAX_AGE_MS, &m->text, reason,
+					  reason_len);
 	if (d != PXD_DELIVERY_OK)
 		return d;
-	if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)) {
+	if (is_website(el) && !is_http_url(&el->top[PXD_LINE_URL])) {
 		snprintf(reason, reason_len,
 			 PLATFORM ": website events need url (event_source_url) as http(s)");
 		return PXD_DELIVERY_PERMANENT;
 	}
-	if (!pxd_payload_str(ev, NULL, "ua")) {
+	if (!pxd_jv_is_str(&el->top[PXD_LINE_UA])) {
 		snprintf(reason, reason_len,
 			 PLATFORM ": website events need ua (client_user_agent)");
 		return PXD_DELIVERY_PERMANENT;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(hashed); i++) {
-		const char *v = pxd_payload_str(ev, "user", hashed[i].key);
-
-		if (v && !pxd_payload_is_sha256(v)) {
-			snprintf(reason, reason_len,
-				 PLATFORM ": user.%s is not 64 lowercase hex digits (SHA-256)",
-				 hashed[i].key);
-			return PXD_DELIVERY_PERMANENT;
-		}
-	}
-	for (size_t i = 0; !ident && i < ARRAY_SIZE(ids); i++)
-		ident = pxd_payload_str(ev, "user", ids[i]) != NULL;
-	if (!ident) {
+	d = pxd_payload_check_hashed(el, user_fields, ARRAY_SIZE(user_fields), PLATFORM, reason,
+				     reason_len);
+	if (d != PXD_DELIVERY_OK)
+		return d;
+	if (!pxd_payload_has_any(el, match_ids, ARRAY_SIZE(match_ids), &m->text)) {
 		snprintf(reason, reason_len,
 			 PLATFORM ": user_data needs an identifier (email, phone, user id, ip, "
 				  "fbc or fbp)");
@@ -376,13 +343,21 @@ static enum pxd_delivery meta_validate(struct pxd_dest *dest, const json_t *ev, 
 	}
 	return PXD_DELIVERY_OK;
 }
-
 static bool is_transient(int code)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(transient_codes); i++)
 		if (transient_codes[i] == code)
 			return true;
 	return false;
+}
+
+/* Graph's rate-limit codes: application (4), user (17), page (32), custom
+ * (613) and the business use case ones (80000-80014). No Retry-After comes
+ * with them: the destination waits its throttle_backoff. */
+static bool is_throttle(int code)
+{
+	return code == 4 || code == 17 || code == 32 || code == 613 ||
+	       (code >= 80000 && code <= 80014);
 }
 
 /* Fills <out> from a Graph error envelope (§9.1); codes beat the HTTP status,
@@ -399,7 +374,8 @@ static void classify_error(const struct pxd_batch *b, const struct pxd_response 
 
 	if (!msg)
 		msg = json_string_value(json_object_get(err, "message"));
-	if (json_is_true(json_object_get(err, "is_transient")) || is_transient(code)) {
+	if (json_is_true(json_object_get(err, "is_transient")) || is_transient(code) ||
+	    is_throttle(code)) {
 		d = PXD_DELIVERY_RETRY;
 	} else {
 		d = PXD_DELIVERY_PERMANENT;
@@ -413,6 +389,8 @@ static void classify_error(const struct pxd_batch *b, const struct pxd_response 
 	pxd_payload_outcomes(out, b->n, d, resp->retry_after_ms,
 			     "%s" PLATFORM ": code %d/%d: %.96s (fbtrace_id %.24s)", batch, code,
 			     sub, msg ? msg : "no message", trace ? trace : "-");
+	for (size_t i = 0; i < b->n; i++)
+		out[i].throttled = is_throttle(code);
 }
 
 static void meta_classify(struct pxd_dest *dest, const struct pxd_batch *b,
@@ -434,10 +412,11 @@ const struct pxd_adapter pxd_adapter_meta = {
 	.max_events = 1000,
 	/* §10.1: ~1 MB per request, filled to 80%. */
 	.max_bytes = 800 * 1000,
-	.flags = PXD_ADAPTER_AD,
+	.flags = PXD_ADAPTER_AD | PXD_ADAPTER_READS_LINE,
 	.init = meta_init,
 	.fini = meta_fini,
-	.validate = meta_validate,
+	.validate = pxd_payload_validate_tree,
+	.validate_line = meta_validate_line,
 	.build = meta_build,
 	.classify = meta_classify,
 };

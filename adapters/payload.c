@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Helpers every adapter shares: config keys and secrets with file:line
+ * errors, key and map checks, SHA-256 hex, canonical-event field access and
+ * event age. No state; the dispatcher thread of the calling destination.
+ */
 #include "payload.h"
 
 #include <ctype.h>
@@ -223,14 +228,26 @@ void pxd_payload_sha256_hex(const void *p, size_t n, char out[PXD_SHA256_HEX_LEN
 	out[PXD_SHA256_HEX_LEN] = '\0';
 }
 
+bool pxd_payload_is_sha256_n(const char *s, size_t n)
+{
+	unsigned bad = 0;
+
+	if (n != PXD_SHA256_HEX_LEN)
+		return false;
+	/* Every byte, no early exit and no isdigit(): a fixed-count loop the
+	 * compiler vectorizes, as this runs for each hashed field of each
+	 * event sent. */
+	for (size_t i = 0; i < PXD_SHA256_HEX_LEN; i++) {
+		unsigned c = (unsigned char)s[i];
+
+		bad |= (c - '0' > 9u) & (c - 'a' > 5u);
+	}
+	return !bad;
+}
+
 bool pxd_payload_is_sha256(const char *s)
 {
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
-			return false;
-	return i == PXD_SHA256_HEX_LEN;
+	return pxd_payload_is_sha256_n(s, strnlen(s, PXD_SHA256_HEX_LEN + 1));
 }
 
 json_t *pxd_payload_get(const json_t *ev, const char *obj, const char *key)
@@ -257,13 +274,17 @@ int64_t pxd_payload_ts_ms(const json_t *ev)
 const char *pxd_payload_event_name(const struct pxd_dest *dest, const char *canonical,
 				   const struct pxd_payload_name *tab, size_t n, bool pass_custom)
 {
-	char key[PXD_CONF_NAME_MAX];
-	const char *v;
+	const struct pxd_conf_dest *c = dest->conf;
+	bool fits = strlen(canonical) + 4 < PXD_CONF_NAME_MAX;
 
-	if (snprintf(key, sizeof(key), "map.%s", canonical) < (int)sizeof(key)) {
-		v = pxd_conf_dest_get(dest->conf, key, NULL);
-		if (v && *v)
-			return v;
+	/* map.<canonical>, the first such key as pxd_conf_dest_get() finds
+	 * it, without formatting the key for each event. */
+	for (size_t i = 0; fits && i < c->nkv; i++) {
+		if (strncmp(c->kv[i].key, "map.", 4) || strcmp(c->kv[i].key + 4, canonical))
+			continue;
+		if (*c->kv[i].value)
+			return c->kv[i].value;
+		break;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(tab[i].canonical, canonical) == 0)
@@ -277,14 +298,13 @@ static bool is_currency(const char *s)
 	       isupper((unsigned char)s[1]) && isupper((unsigned char)s[2]);
 }
 
-enum pxd_delivery pxd_payload_check_common(const json_t *ev, const char *platform, int64_t now_ms,
-					   int64_t max_age_ms, char *reason, size_t reason_len)
+enum pxd_delivery pxd_payload_check_facts(const struct pxd_payload_facts *f, const char *platform,
+					  int64_t now_ms, int64_t max_age_ms, char *reason,
+					  size_t reason_len)
 {
-	int64_t ts = pxd_payload_ts_ms(ev);
-	const json_t *value = pxd_payload_get(ev, "props", "value");
-	const char *currency = pxd_payload_str(ev, "props", "currency");
+	int64_t ts = f->ts_ms;
 
-	if (!pxd_payload_str(ev, NULL, "event_id") || !pxd_payload_str(ev, NULL, "event")) {
+	if (!f->has_ids) {
 		snprintf(reason, reason_len, "%s: event without event_id or event name", platform);
 		return PXD_DELIVERY_PERMANENT;
 	}
@@ -305,24 +325,40 @@ enum pxd_delivery pxd_payload_check_common(const json_t *ev, const char *platfor
 			 platform, (ts - now_ms) / 1000);
 		return PXD_DELIVERY_PERMANENT;
 	}
-	if (value && (!json_is_number(value) || json_number_value(value) < 0)) {
+	if (f->has_value && !f->value_ok) {
 		snprintf(reason, reason_len, "%s: props.value is not a non-negative number",
 			 platform);
 		return PXD_DELIVERY_PERMANENT;
 	}
-	if (value && !is_currency(currency)) {
+	if (f->has_value && !is_currency(f->currency)) {
 		snprintf(reason, reason_len,
 			 "%s: props.value needs props.currency as an ISO 4217 code such as \"USD\"",
 			 platform);
 		return PXD_DELIVERY_PERMANENT;
 	}
-	if (currency && !is_currency(currency)) {
+	if (f->currency && !is_currency(f->currency)) {
 		snprintf(reason, reason_len,
 			 "%s: props.currency \"%.8s\" is not an ISO 4217 code such as \"USD\"",
-			 platform, currency);
+			 platform, f->currency);
 		return PXD_DELIVERY_PERMANENT;
 	}
 	return PXD_DELIVERY_OK;
+}
+
+enum pxd_delivery pxd_payload_check_common(const json_t *ev, const char *platform, int64_t now_ms,
+					   int64_t max_age_ms, char *reason, size_t reason_len)
+{
+	const json_t *value = pxd_payload_get(ev, "props", "value");
+	struct pxd_payload_facts f = {
+		.has_ids =
+		    pxd_payload_str(ev, NULL, "event_id") && pxd_payload_str(ev, NULL, "event"),
+		.ts_ms = pxd_payload_ts_ms(ev),
+		.has_value = value != NULL,
+		.value_ok = json_is_number(value) && json_number_value(value) >= 0,
+		.currency = pxd_payload_str(ev, "props", "currency"),
+	};
+
+	return pxd_payload_check_facts(&f, platform, now_ms, max_age_ms, reason, reason_len);
 }
 
 static int dump_cb(const char *p, size_t n, void *data)

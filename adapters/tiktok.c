@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * tiktok.c - TikTok Events API 2.0 (specs/ad-apis.md §9.4): POST
- * {api_base}/open_api/v1.3/event/track/ with event_source "web" and data[] of
- * up to 1,000 events, the token in the Access-Token header. TikTok answers
+ * {api_base}/open_api/v1.3/event/track/ with data[] of up to 1,000 events
+ * and the token in the Access-Token header. event_source is per request:
+ * "web" (the pixel_code) for website events, "offline" (the
+ * offline_event_set_id) for a server's store, phone, email, chat and other
+ * events (action_source); a batch of both is sent one source at a time
+ * (batch_split.h). TikTok answers
  * errors inside an HTTP 200 (§2), so its body code decides; one bad event
  * fails the whole batch (40002), which comes back as "batch:" reasons that
  * the dispatcher bisects (bisect.h).
@@ -10,10 +14,17 @@
 #include "adapter.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/ad_event.h"
+#include "adapters/batch_split.h"
+#include "adapters/payload_fields.h"
+#include "adapters/payload_json.h"
+#include "adapters/payload_line.h"
+#include "event_line.h"
 #include "bisect.h"
 #include "daemon.h"
 #include "payload.h"
@@ -22,11 +33,19 @@
 /* §7: no published window [U]; 7 days is the safe limit, less queueing. */
 #define MAX_AGE_MS (7 * PXD_PAYLOAD_DAY_MS - 3600 * 1000LL)
 
+/* Which event source an event goes to (batch_split.h keys). */
+enum source {
+	SOURCE_WEB = 0,
+	SOURCE_OFFLINE,
+};
+
 struct tiktok {
 	char url[512];
 	char pixel_code[64];
+	char offline_id[64]; /* offline_event_set_id; "" when not set */
 	char token[512];
 	char test_code[64];
+	struct pxd_buf text; /* field text unescaped (pxd_payload_jv_text()), reused */
 };
 
 /* §8 (standard events page, Sept 2025). PageView is not an Events API
@@ -46,8 +65,8 @@ static const struct pxd_payload_name names[] = {
 	{ "Contact", "Contact" },
 };
 
-static const char *const conf_keys[] = { "api_base", "pixel_code", "access_token",
-					 "test_event_code", NULL };
+static const char *const conf_keys[] = { "api_base",	    "pixel_code",	    "access_token",
+					 "test_event_code", "offline_event_set_id", NULL };
 
 static int tiktok_init(struct pxd_dest *dest, const char *conf_path, char *err, size_t errlen)
 {
@@ -75,6 +94,10 @@ static int tiktok_init(struct pxd_dest *dest, const char *conf_path, char *err, 
 	if (!rc)
 		rc = pxd_payload_key(dest, conf_path, "test_event_code", "", t->test_code,
 				     sizeof(t->test_code), err, errlen);
+	if (!rc && pxd_conf_dest_get(dest->conf, "offline_event_set_id", NULL))
+		rc = pxd_payload_key_shape(dest, conf_path, "offline_event_set_id", "",
+					   "0123456789", "a TikTok offline event set id (digits)",
+					   t->offline_id, sizeof(t->offline_id), err, errlen);
 	if (!rc)
 		rc = pxd_payload_check_map(dest, conf_path, "", err, errlen);
 	return rc;
@@ -84,213 +107,197 @@ static void tiktok_fini(struct pxd_dest *dest)
 {
 	struct tiktok *t = dest->priv;
 
-	if (t)
-		memset(t->token, 0, sizeof(t->token));
+	if (t) {
+		OPENSSL_cleanse(t->token, sizeof(t->token));
+		pxd_buf_free(&t->text);
+	}
 	free(t);
 	dest->priv = NULL;
 }
 
-/* Sets <o>[<field>] to the string at <ev>[<obj>][<key>] when there is one. */
-static int copy_str(json_t *o, const char *field, const json_t *ev, const char *obj,
-		    const char *key)
-{
-	const char *v = pxd_payload_str(ev, obj, key);
-
-	return v ? json_object_set_new(o, field, json_string(v)) : 0;
-}
-
 /* §3: email trimmed and lowercased, phone E.164 with '+', external_id hashed. */
-static json_t *user(const json_t *ev)
-{
-	json_t *u = json_object();
-	const char *em = pxd_payload_str(ev, "user", "email_sha256");
-	const char *ph = pxd_payload_str(ev, "user", "phone_e164_sha256");
-	const char *id = pxd_payload_str(ev, "user", "id");
-	char hex[PXD_SHA256_HEX_LEN + 1];
-	int rc = !u;
+static const struct pxd_payload_field user_fields[] = {
+	{ PXD_USER(EMAIL_SHA256), "email", PXD_FIELD_HASHED, false },
+	{ PXD_USER(PHONE_E164_SHA256), "phone", PXD_FIELD_HASHED, false },
+	{ PXD_USER(ID), "external_id", PXD_FIELD_HASH, false },
+	{ PXD_CLICK(TTCLID), "ttclid", PXD_FIELD_PLAIN, false },
+	{ PXD_CLICK(TTP), "ttp", PXD_FIELD_PLAIN, false },
+	{ PXD_TOP(IP), "ip", PXD_FIELD_PLAIN, false },
+	{ PXD_TOP(UA), "user_agent", PXD_FIELD_PLAIN, false },
+};
 
-	if (!rc && em && pxd_payload_is_sha256(em))
-		rc |= json_object_set_new(u, "email", json_string(em));
-	if (!rc && ph && pxd_payload_is_sha256(ph))
-		rc |= json_object_set_new(u, "phone", json_string(ph));
-	if (!rc && id) {
-		if (!pxd_payload_is_sha256(id))
-			pxd_payload_sha256_hex(id, strlen(id), hex);
-		rc |= json_object_set_new(u, "external_id",
-					  json_string(pxd_payload_is_sha256(id) ? id : hex));
-	}
-	if (!rc)
-		rc |= copy_str(u, "ttclid", ev, "click", "ttclid");
-	if (!rc)
-		rc |= copy_str(u, "ttp", ev, "click", "ttp");
-	if (!rc)
-		rc |= copy_str(u, "ip", ev, NULL, "ip");
-	if (!rc)
-		rc |= copy_str(u, "user_agent", ev, NULL, "ua");
-	if (rc) {
-		json_decref(u);
-		return NULL;
-	}
-	return u;
+/* The member <key>: <v> when <v> is a string of at least one byte. */
+static void str_member(struct pxd_payload_out *o, const char *key, const struct pxd_jv *v)
+{
+	if (pxd_jv_is_str(v))
+		pxd_payload_out_member(o, key, v);
 }
 
-static json_t *properties(const json_t *ev)
+static void properties(struct pxd_payload_out *o, const struct pxd_jv *props)
 {
-	json_t *p = json_object();
-	const json_t *props = json_object_get(ev, "props");
-	const json_t *contents = json_object_get(props, "contents");
-	const json_t *v;
-	int rc = !p;
+	enum { CONTENTS = 0, VALUE, CURRENCY, ORDER_ID, QUERY, NKEYS };
+	static const char *const keys[NKEYS] = { "contents", "value", "currency", "order_id",
+						 "query" };
+	struct pxd_payload_mark empty = pxd_payload_out_mark(o);
+	struct pxd_jv v[NKEYS];
 
-	if (!rc && json_is_array(contents)) {
-		json_t *out = json_array();
-		size_t i;
-
-		rc |= !out || json_object_set_new(p, "contents", out);
-		json_array_foreach(contents, i, v)
-		{
-			json_t *c = json_object();
-
-			rc |= !c || json_array_append_new(out, c);
-			if (rc)
-				break;
-			if (json_is_string(json_object_get(v, "id")))
-				rc |= json_object_set(c, "content_id", json_object_get(v, "id"));
-			if (json_is_number(json_object_get(v, "quantity")))
-				rc |=
-				    json_object_set(c, "quantity", json_object_get(v, "quantity"));
-			if (json_is_number(json_object_get(v, "price")))
-				rc |= json_object_set_new(
-				    c, "price",
-				    json_real(json_number_value(json_object_get(v, "price"))));
-		}
-		if (!rc)
-			rc |= json_object_set_new(p, "content_type", json_string("product"));
+	pxd_jv_members(props, keys, NKEYS, v);
+	pxd_payload_out_key(o, "properties");
+	pxd_payload_out_open(o, '{');
+	if (v[CONTENTS].type == PXD_JV_ARRAY) {
+		pxd_payload_out_key(o, "contents");
+		pxd_payload_out_items(o, &v[CONTENTS], "content_id");
+		pxd_payload_out_key(o, "content_type");
+		pxd_payload_out_str(o, "product", 7);
 	}
-	if (!rc && json_is_number(v = json_object_get(props, "value")))
-		rc |= json_object_set_new(p, "value", json_real(json_number_value(v)));
-	if (!rc)
-		rc |= copy_str(p, "currency", ev, "props", "currency");
-	if (!rc)
-		rc |= copy_str(p, "order_id", ev, "props", "order_id");
-	if (!rc)
-		rc |= copy_str(p, "query", ev, "props", "query");
-	if (rc) {
-		json_decref(p);
-		return NULL;
+	if (pxd_jv_is_number(&v[VALUE])) {
+		pxd_payload_out_key(o, "value");
+		pxd_payload_out_jv_real(o, &v[VALUE]);
 	}
-	return p;
+	str_member(o, "currency", &v[CURRENCY]);
+	str_member(o, "order_id", &v[ORDER_ID]);
+	str_member(o, "query", &v[QUERY]);
+	pxd_payload_out_close(o, '}');
+	pxd_payload_out_drop_empty(o, &empty);
 }
 
-static json_t *event(struct pxd_dest *dest, const json_t *ev)
-{
-	const char *name = pxd_payload_event_name(dest, pxd_payload_str(ev, NULL, "event"), names,
-						  ARRAY_SIZE(names), true);
-	json_t *u = user(ev);
-	json_t *p = properties(ev);
-	json_t *page = json_object();
-	json_t *e = json_pack("{s:s, s:I, s:s}", "event", name, "event_time",
-			      (json_int_t)(pxd_payload_ts_ms(ev) / 1000), "event_id",
-			      pxd_payload_str(ev, NULL, "event_id"));
-	int rc = !u || !p || !page || !e;
-
-	if (!rc)
-		rc |= copy_str(page, "url", ev, NULL, "url");
-	if (!rc)
-		rc |= copy_str(page, "referrer", ev, NULL, "referrer");
-	if (!rc)
-		rc |= json_object_set(e, "user", u);
-	if (!rc && json_object_size(page))
-		rc |= json_object_set(e, "page", page);
-	if (!rc && json_object_size(p))
-		rc |= json_object_set(e, "properties", p);
-	json_decref(u);
-	json_decref(p);
-	json_decref(page);
-	if (rc) {
-		json_decref(e);
-		return NULL;
-	}
-	return e;
-}
-
-static int tiktok_build(struct pxd_dest *dest, const struct pxd_batch *b, struct pxd_request *req)
+static int event(struct pxd_dest *dest, struct pxd_payload_out *o, const struct pxd_event_line *el)
 {
 	struct tiktok *t = dest->priv;
-	json_t *data = json_array();
-	json_t *root =
-	    json_pack("{s:s, s:s}", "event_source", "web", "event_source_id", t->pixel_code);
-	int rc = !data || !root ? -ENOMEM : 0;
+	const char *text = pxd_payload_jv_text(&el->top[PXD_LINE_EVENT], &t->text);
+	const char *name =
+	    text ? pxd_payload_event_name(dest, text, names, ARRAY_SIZE(names), true) : NULL;
+	struct pxd_payload_mark empty;
 
-	if (!rc && t->test_code[0])
-		rc = json_object_set_new(root, "test_event_code", json_string(t->test_code))
-			 ? -ENOMEM
-			 : 0;
-	if (!rc)
-		rc = json_object_set(root, "data", data) ? -ENOMEM : 0;
-	for (size_t i = 0; !rc && i < b->n; i++) {
-		json_t *e;
+	if (!name || !pxd_jv_is_str(&el->top[PXD_LINE_EVENT_ID]))
+		return -EINVAL;
+	pxd_payload_out_open(o, '{');
+	pxd_payload_out_key(o, "event");
+	pxd_payload_out_str(o, name, strlen(name));
+	pxd_payload_out_key(o, "event_time");
+	pxd_payload_out_int(o, pxd_event_line_ts(el) / 1000);
+	pxd_payload_out_member(o, "event_id", &el->top[PXD_LINE_EVENT_ID]);
+	pxd_payload_out_key(o, "user");
+	pxd_payload_out_open(o, '{');
+	pxd_payload_fields(o, el, user_fields, ARRAY_SIZE(user_fields), &t->text);
+	pxd_payload_out_close(o, '}');
+	empty = pxd_payload_out_mark(o);
+	pxd_payload_out_key(o, "page");
+	pxd_payload_out_open(o, '{');
+	str_member(o, "url", &el->top[PXD_LINE_URL]);
+	str_member(o, "referrer", &el->top[PXD_LINE_REFERRER]);
+	pxd_payload_out_close(o, '}');
+	pxd_payload_out_drop_empty(o, &empty);
+	properties(o, &el->top[PXD_LINE_PROPS]);
+	pxd_payload_out_close(o, '}');
+	return 0;
+}
 
-		if (!b->items[i].ev || !pxd_payload_str(b->items[i].ev, NULL, "event")) {
-			rc = -EINVAL;
-			break;
-		}
-		e = event(dest, b->items[i].ev);
-		rc = !e || json_array_append_new(data, e) ? -ENOMEM : 0;
+/* A website event (or one without action_source) is the pixel's; the
+ * others go to the offline event set (validate refuses app events). A line
+ * that does not read is left with the first (build refuses it). */
+static int source(const struct pxd_dest *dest, const struct pxd_batch_item *it)
+{
+	struct pxd_event_line tmp;
+	const struct pxd_event_line *el = pxd_payload_item_line(it, &tmp);
+
+	(void)dest;
+	if (!el)
+		return SOURCE_WEB;
+	return pxd_ad_source(el) == PXD_AD_SOURCE_WEBSITE ? SOURCE_WEB : SOURCE_OFFLINE;
+}
+
+/* One event source's request: pxd_split_build() hands over one source. */
+static int build_one(struct pxd_dest *dest, const struct pxd_batch *b, struct pxd_request *req)
+{
+	struct tiktok *t = dest->priv;
+	bool web = !b->n || source(dest, &b->items[0]) == SOURCE_WEB;
+	const char *id = web ? t->pixel_code : t->offline_id;
+	struct pxd_payload_out o;
+	int rc;
+
+	pxd_payload_out_init(&o, &req->body);
+	pxd_payload_out_open(&o, '{');
+	pxd_payload_out_key(&o, "event_source");
+	pxd_payload_out_str(&o, web ? "web" : "offline", web ? 3 : 7);
+	pxd_payload_out_key(&o, "event_source_id");
+	pxd_payload_out_str(&o, id, strlen(id));
+	if (t->test_code[0]) {
+		pxd_payload_out_key(&o, "test_event_code");
+		pxd_payload_out_str(&o, t->test_code, strlen(t->test_code));
 	}
+	pxd_payload_out_key(&o, "data");
+	pxd_payload_out_open(&o, '[');
+	rc = pxd_payload_events(dest, b, &o, event);
+	pxd_payload_out_close(&o, ']');
+	pxd_payload_out_close(&o, '}');
+	if (!rc)
+		rc = o.err;
 	if (!rc)
 		rc = pxd_payload_url(req, "%s", t->url);
 	if (!rc)
 		rc = pxd_payload_header(req, "Content-Type: application/json");
 	if (!rc)
 		rc = pxd_payload_header(req, "Access-Token: %s", t->token);
-	if (!rc)
-		rc = pxd_payload_dump(&req->body, root);
-	json_decref(data);
-	json_decref(root);
 	return rc;
 }
 
-static enum pxd_delivery tiktok_validate(struct pxd_dest *dest, const json_t *ev, char *reason,
-					 size_t reason_len)
+static int tiktok_build(struct pxd_dest *dest, const struct pxd_batch *b, struct pxd_request *req)
 {
-	static const struct {
-		const char *obj;
-		const char *key;
-	} ids[] = { { "user", "email_sha256" }, { "user", "phone_e164_sha256" },
-		    { "user", "id" },		{ "click", "ttclid" },
-		    { "click", "ttp" },		{ NULL, "ip" } };
-	static const char *const hashed[] = { "email_sha256", "phone_e164_sha256" };
-	enum pxd_delivery d;
-	bool ident = false;
+	return pxd_split_build(dest, b, req, source, build_one);
+}
 
-	(void)dest;
-	d = pxd_payload_check_common(ev, PLATFORM, pxd_now_ms(), MAX_AGE_MS, reason, reason_len);
+static enum pxd_delivery tiktok_validate(struct pxd_dest *dest, const struct pxd_event_line *el,
+					 char *reason, size_t reason_len)
+{
+	/* Any of these identifies the user; the hashed ones must be SHA-256. */
+	static const struct pxd_payload_field ids[] = {
+		{ PXD_USER(EMAIL_SHA256), "email", PXD_FIELD_HASHED, false },
+		{ PXD_USER(PHONE_E164_SHA256), "phone", PXD_FIELD_HASHED, false },
+		{ PXD_USER(ID), "external_id", PXD_FIELD_PLAIN, false },
+		{ PXD_CLICK(TTCLID), "ttclid", PXD_FIELD_PLAIN, false },
+		{ PXD_CLICK(TTP), "ttp", PXD_FIELD_PLAIN, false },
+		{ PXD_TOP(IP), "ip", PXD_FIELD_PLAIN, false },
+	};
+	struct tiktok *t = dest->priv;
+	enum pxd_ad_source src = pxd_ad_source(el);
+	enum pxd_delivery d;
+
+	d = pxd_payload_check_common_line(el, PLATFORM, pxd_now_ms(), MAX_AGE_MS, &t->text, reason,
+					  reason_len);
 	if (d != PXD_DELIVERY_OK)
 		return d;
-	for (size_t i = 0; i < ARRAY_SIZE(hashed); i++) {
-		const char *v = pxd_payload_str(ev, "user", hashed[i]);
-
-		if (v && !pxd_payload_is_sha256(v)) {
-			snprintf(reason, reason_len,
-				 PLATFORM ": user.%s is not 64 lowercase hex digits (SHA-256)",
-				 hashed[i]);
-			return PXD_DELIVERY_PERMANENT;
-		}
-	}
-	for (size_t i = 0; !ident && i < ARRAY_SIZE(ids); i++)
-		ident = pxd_payload_str(ev, ids[i].obj, ids[i].key) != NULL;
-	if (!ident) {
+	if (src == PXD_AD_SOURCE_APP) {
 		snprintf(reason, reason_len,
-			 PLATFORM ": user needs an identifier (email, E.164 phone, user id, "
-				  "ttclid, ttp or ip)");
+			 PLATFORM ": app events go to TikTok's app event source (a TikTok App "
+				  "ID), which this destination does not send");
 		return PXD_DELIVERY_PERMANENT;
 	}
-	return PXD_DELIVERY_OK;
+	if (src != PXD_AD_SOURCE_WEBSITE && !t->offline_id[0]) {
+		snprintf(reason, reason_len,
+			 PLATFORM ": a %s event goes to an offline event set; set "
+				  "offline_event_set_id for this destination",
+			 pxd_ad_source_name(src));
+		return PXD_DELIVERY_PERMANENT;
+	}
+	d = pxd_payload_check_hashed(el, ids, ARRAY_SIZE(ids), PLATFORM, reason, reason_len);
+	if (d != PXD_DELIVERY_OK)
+		return d;
+	/* Present is enough here, SHA-256 or not (the check above refused the
+	 * others), so every row counts as plain. */
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		if (pxd_jv_is_str(pxd_payload_field_src(el, &ids[i])))
+			return PXD_DELIVERY_OK;
+	snprintf(reason, reason_len,
+		 PLATFORM ": user needs an identifier (email, E.164 phone, user id, ttclid, ttp "
+			  "or ip)");
+	return PXD_DELIVERY_PERMANENT;
 }
 
 /* TikTok's body codes (§2): 0 and 20001 (partial) delivered, 40100 and the
- * 5xxxx internal codes throttling or transient, the other 4xxxx refusals. */
+ * 5xxxx internal codes throttling or transient, the other 4xxxx refusals.
+ * 40100 ("Too many requests") and 51021 (an app over its QPS) are the
+ * quota's: the destination waits its throttle_backoff. */
 static void classify_code(const struct pxd_batch *b, const struct pxd_response *resp, long code,
 			  const json_t *body, struct pxd_outcome *out)
 {
@@ -313,10 +320,12 @@ static void classify_code(const struct pxd_batch *b, const struct pxd_response *
 	pxd_payload_outcomes(out, b->n, d, resp->retry_after_ms,
 			     "%s" PLATFORM ": code %ld: %.96s (request_id %.40s)", batch, code,
 			     msg ? msg : "", rid ? rid : "-");
+	for (size_t i = 0; i < b->n; i++)
+		out[i].throttled = code == 40100 || code == 51021;
 }
 
-static void tiktok_classify(struct pxd_dest *dest, const struct pxd_batch *b,
-			    const struct pxd_response *resp, struct pxd_outcome *out)
+static void classify_one(struct pxd_dest *dest, const struct pxd_batch *b,
+			 const struct pxd_response *resp, struct pxd_outcome *out)
 {
 	json_t *body = resp->status ? pxd_payload_parse_body(resp) : NULL;
 	json_t *code = json_object_get(body, "code");
@@ -329,15 +338,22 @@ static void tiktok_classify(struct pxd_dest *dest, const struct pxd_batch *b,
 	json_decref(body);
 }
 
+static void tiktok_classify(struct pxd_dest *dest, const struct pxd_batch *b,
+			    const struct pxd_response *resp, struct pxd_outcome *out)
+{
+	pxd_split_classify(dest, b, resp, out, source, classify_one, PLATFORM);
+}
+
 const struct pxd_adapter pxd_adapter_tiktok = {
 	.type = "tiktok",
 	.max_events = 1000,
 	/* §1 gives no byte limit [U]; Meta's ~1 MB at 80% is the working cap. */
 	.max_bytes = 800 * 1000,
-	.flags = PXD_ADAPTER_AD,
+	.flags = PXD_ADAPTER_AD | PXD_ADAPTER_READS_LINE,
 	.init = tiktok_init,
 	.fini = tiktok_fini,
-	.validate = tiktok_validate,
+	.validate = pxd_payload_validate_tree,
+	.validate_line = tiktok_validate,
 	.build = tiktok_build,
 	.classify = tiktok_classify,
 };

@@ -124,7 +124,7 @@ static void webhook_fini(struct pxd_dest *dest)
 	struct webhook *w = dest->priv;
 
 	if (w)
-		memset(w->secret, 0, sizeof(w->secret));
+		OPENSSL_cleanse(w->secret, sizeof(w->secret));
 	free(w);
 	dest->priv = NULL;
 }
@@ -169,6 +169,9 @@ const struct pxd_adapter pxd_adapter_webhook = {
 	.type = "webhook",
 	.max_events = 1000,
 	.max_bytes = 1000 * 1000,
+	/* The body is the lines themselves: the dispatcher only reads them
+	 * for consent and filters, and never parses a tree for this one. */
+	.flags = PXD_ADAPTER_READS_LINE,
 	.init = webhook_init,
 	.fini = webhook_fini,
 	.build = webhook_build,

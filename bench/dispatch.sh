@@ -1,24 +1,69 @@
 #!/bin/bash
-# Events/s one dispatcher thread delivers to the mock Meta endpoint, at Meta
-# batch sizes 1, 100 and 1000 (destination key batch_max_events).
+# Events/s the dispatcher delivers to the mock platform, at batch sizes 1,
+# 100 and 1000 (destination key batch_max_events, capped at the adapter's
+# largest batch) with server.dispatchers = 1 and 2, and the CPU it spent per
+# event: to the mock Meta endpoint, or with --platform P to the mock's P
+# endpoint (meta, tiktok, ga4, linkedin, snapchat, pinterest, reddit,
+# segment, amplitude, mixpanel, posthog).
 #
-# How: pixeld (threads = 1, dispatchers = 1) first takes N events while its
-# Meta destination points at a closed port, so they wait in the journal; it
-# is stopped, the mock started, and pixeld started again pointing at the
-# mock. The journal replay then hands the dispatcher all N at once, and the
-# figure is N / (time until the mock has accepted all N), read from the
-# mock's /_stats: pure dispatch, no ingest in the timed part.
+# Timed from the mock's first accepted event to its last: the rate is the
+# events in between over that time, pixeld's CPU (utime + stime of the whole
+# process; ingest is idle, so it is the dispatcher's) over the same events,
+# and the mock's own CPU (its /_stats cpu_s) beside it, to show the mock is
+# not the bottleneck: for the platforms whose bodies name each event by a
+# key (Meta, TikTok, GA4, Snapchat, Pinterest: event_id; Reddit:
+# conversion_id; LinkedIn: eventId) it runs in counting mode (--count-key:
+# bodies are counted by a scan, not parsed).
 #
-# Usage: bench/dispatch.sh [N_FOR_BATCH_1] [N_FOR_BATCH_100_AND_1000]
-# (defaults 5000 and 100000). Needs build/obj/pixeld and build/obj/mockplatform.
+# How: pixeld (threads = 1) first takes N events while its destination
+# points at a closed port, so they wait in the journal; it is stopped, the
+# mock started, and pixeld started again pointing at the mock. The journal
+# replay then hands the dispatcher all N at once, and the figure is N /
+# (time until the mock has accepted all N), read from the mock's /_stats:
+# pure dispatch, no ingest in the timed part.
+#
+# Usage: bench/dispatch.sh [--platform P] [N_FOR_BATCH_1] [N_FOR_BATCH_100_AND_1000]
+# (defaults meta, 5000 and 200000). Needs build/obj/pixeld and build/obj/mockplatform;
+# PIXELD=path runs another pixeld binary; PEER=path runs each case with that
+# binary too, just before this one (an A/B peer in the same run), and
+# prints the ratio of the two rates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PLATFORM=
+if [[ ${1:-} == --platform ]]; then
+	PLATFORM=${2:?--platform needs a name}
+	shift 2
+fi
 N1=${1:-5000}
-NBIG=${2:-100000}
-exec python3 - "$N1" "$NBIG" <<'PY'
+NBIG=${2:-200000}
+exec python3 - "$N1" "$NBIG" "$PLATFORM" <<'PY'
 import http.client, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
 
-N1, NBIG = int(sys.argv[1]), int(sys.argv[2])
+N1, NBIG, PLATFORM = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+# Each platform's destination keys beside type/api_base/batch_max_events, its
+# largest batch (the adapter's max_events), and the key that names each event
+# in its bodies (the mock's --count-key; None: the mock parses bodies).
+DESTS = {
+    "meta": ("pixel_id = 1234567890\napi_version = v25.0\naccess_token = bench\n", 1000,
+             "event_id"),
+    "tiktok": ("pixel_code = CBENCH1\naccess_token = bench\n", 1000, "event_id"),
+    "ga4": ("measurement_id = G-BENCH1\napi_secret = bench\n", 25, "event_id"),
+    "linkedin": ("api_version = 202511\naccess_token = bench\nmap.Purchase = 7001\n", 5000,
+                 "eventId"),
+    "snapchat": ("pixel_id = 1a2b3c4d-0000-4000-8000-123456789abc\naccess_token = bench\n", 2000,
+                 "event_id"),
+    "pinterest": ("ad_account_id = 549755885175\naccess_token = bench\n", 1000, "event_id"),
+    "reddit": ("ad_account_id = a2_bench\naccess_token = bench\n", 1000, "conversion_id"),
+    "segment": ("write_key = bench\n", 2500, None),
+    "amplitude": ("api_key = bench\n", 2000, None),
+    "mixpanel": ("project_token = bench\n", 2000, None),
+    "posthog": ("api_key = phc_bench\n", 1000, None),
+}
+# Analytics tools need a user or anonymous id on each event.
+WITH_IDS = PLATFORM in ("segment", "amplitude", "mixpanel", "posthog")
+if PLATFORM and PLATFORM not in DESTS:
+    sys.exit("--platform %s: use one of %s" % (PLATFORM, ", ".join(DESTS)))
+PLATFORM = PLATFORM or "meta"
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 def free_port():
@@ -46,17 +91,24 @@ def healthy(port):
     except OSError:
         return False
 
-def conf(d, port, admin, meta_port, batch):
+def conf(d, port, admin, meta_port, batch, dispatchers):
     with open(os.path.join(d, "pixeld.ini"), "w") as f:
         f.write("[server]\nlisten = 127.0.0.1:%d\nadmin_listen = 127.0.0.1:%d\ndata_dir = %s/data\n"
-                "threads = 1\ndispatchers = 1\n\n[destination \"meta\"]\ntype = meta\n"
-                "api_base = http://127.0.0.1:%d\npixel_id = 1234567890\napi_version = v25.0\n"
-                "access_token = bench\nbatch_max_events = %d\n" % (port, admin, d, meta_port, batch))
+                "threads = 1\ndispatchers = %d\n\n[destination \"%s\"]\ntype = %s\n"
+                "api_base = http://127.0.0.1:%d\n%sbatch_max_events = %d\n"
+                % (port, admin, d, dispatchers, PLATFORM, PLATFORM, meta_port, DESTS[PLATFORM][0],
+                   batch))
 
-def pixeld(d):
-    p = subprocess.Popen([os.environ.get("PIXELD", "build/obj/pixeld"), "-c", os.path.join(d, "pixeld.ini")],
+def pixeld(d, binary):
+    p = subprocess.Popen([binary, "-c", os.path.join(d, "pixeld.ini")],
                          stdout=open(os.path.join(d, "pixeld.log"), "ab"), stderr=subprocess.STDOUT)
     return p
+
+def cpu_s(pid):
+    """utime + stime of <pid> in seconds (proc(5) fields 14 and 15)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 def load(port, n):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -67,6 +119,8 @@ def load(port, n):
                   "user": {"email": "u%d@example.com" % (sent + i)}, "click": {"fbp": "fb.1.1.2"},
                   "props": {"value": 9.5, "currency": "USD", "order_id": "o%d" % (sent + i)}}
                  for i in range(k)]
+        for i, ev in enumerate(batch if WITH_IDS else ()):
+            ev["user"].update(id="user-%d" % (sent + i), anon_id="anon-%d" % (sent + i))
         body = json.dumps({"batch": batch})
         c.request("POST", "/e", body, {"Content-Type": "application/json", "User-Agent": UA})
         r = c.getresponse(); r.read()
@@ -75,32 +129,57 @@ def load(port, n):
         sent += k
     c.close()
 
-def run(batch, n):
+def stats(port):
+    return json.loads(get(port, "/_stats")[1])
+
+def run(batch, n, dispatchers, binary):
+    """One case with pixeld <binary>: (events/s, pixeld CPU us/event)."""
     d = tempfile.mkdtemp(prefix="bench-dispatch-")
     port, admin, meta_port = free_port(), free_port(), free_port()
     try:
-        conf(d, port, admin, meta_port, batch)
-        p = pixeld(d)
+        conf(d, port, admin, meta_port, batch, dispatchers)
+        p = pixeld(d, binary)
         wait(lambda: healthy(port), 15, "pixeld")
         load(port, n)
         time.sleep(1)
         p.send_signal(signal.SIGTERM); p.wait(60)
-        mock = subprocess.Popen(["build/obj/mockplatform", "--listen", "127.0.0.1:%d" % meta_port],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        mock_cmd = ["build/obj/mockplatform", "--listen", "127.0.0.1:%d" % meta_port]
+        if DESTS[PLATFORM][2]:
+            mock_cmd += ["--count-key", DESTS[PLATFORM][2]]
+        mock = subprocess.Popen(mock_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         mock.stdout.readline()
-        t0 = time.monotonic()
-        p = pixeld(d)
-        accepted = lambda: json.loads(get(meta_port, "/_stats")[1])["accepted"].get("meta", 0)
-        wait(lambda: accepted() >= n, 600, "%d events at the mock" % n)
-        dt = time.monotonic() - t0
-        reqs = json.loads(get(meta_port, "/_stats")[1])["requests"].get("meta", 0)
+        p = pixeld(d, binary)
+        accepted = lambda s: s["accepted"].get(PLATFORM, 0)
+        # Timed from the first accepted event: start-up is not dispatch.
+        s0 = wait(lambda: (lambda s: s if accepted(s) else None)(stats(meta_port)), 60,
+                  "the first event at the mock")
+        t0, cpu0 = time.monotonic(), cpu_s(p.pid)
+        s1 = wait(lambda: (lambda s: s if accepted(s) >= n else None)(stats(meta_port)), 600,
+                  "%d events at the mock" % n)
+        dt, cpu = time.monotonic() - t0, cpu_s(p.pid) - cpu0
+        k = accepted(s1) - accepted(s0)
+        mock_cpu = s1["cpu_s"] - s0["cpu_s"]
         p.send_signal(signal.SIGTERM); p.wait(60)
         mock.terminate(); mock.wait(10)
-        print("batch %5d: %7d events in %6.2f s = %8.0f events/s (%d requests)" % (batch, n, dt, n / dt, reqs),
+        # bench/run parses these lines up to "requests)".
+        print("batch %5d dispatchers %d: %7d events in %6.2f s = %8.0f events/s; pixeld %5.2f"
+              " us/event CPU; mock %5.2f us/event CPU (%d requests) %s %s"
+              % (batch, dispatchers, k, dt, k / dt, cpu * 1e6 / max(k, 1),
+                 mock_cpu * 1e6 / max(k, 1), s1["requests"].get(PLATFORM, 0), PLATFORM, binary),
               flush=True)
+        return k / dt, cpu * 1e6 / max(k, 1)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
-for batch, n in ((1, N1), (100, NBIG), (1000, NBIG)):
-    run(batch, n)
+# Batch sizes past the adapter's largest are its largest (GA4: 25).
+sizes = sorted({min(b, DESTS[PLATFORM][1]) for b in (1, 100, 1000)})
+runs = [(b, N1 if b == 1 else NBIG, k) for k in (1, 2) for b in sizes]
+ours, peer = os.environ.get("PIXELD", "build/obj/pixeld"), os.environ.get("PEER")
+for batch, n, dispatchers in runs:
+    if peer:
+        rate0, cpu0 = run(batch, n, dispatchers, peer)
+    rate, cpu = run(batch, n, dispatchers, ours)
+    if peer:
+        print("  %s, batch %d, dispatchers %d: %.2fx the peer's events/s, %.2fx its CPU per event"
+              % (PLATFORM, batch, dispatchers, rate / rate0, cpu / cpu0), flush=True)
 PY

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xdp_filter.h - the ABI between bpf/xdp_filter.bpf.c and user space
- * (daemon/xdp_ctl.c, daemon/xdp_maps.c, pixelctl, tests, bench): map names,
+ * (daemon/xdp/xdp_ctl.c, daemon/xdp/xdp_maps.c, pixelctl, tests, bench): map names,
  * pin directory, map keys and values, the counter enum. Fixed-width types and
  * explicit padding only, no libc, so both compilers lay it out the same way.
  */
@@ -19,6 +19,9 @@
 #define PXD_XDP_MAP_ALLOW_V6 "allow_v6"
 #define PXD_XDP_MAP_DENY_V4 "deny_v4"
 #define PXD_XDP_MAP_DENY_V6 "deny_v6"
+#define PXD_XDP_MAP_DENY_HASH_V4 "deny_hash_v4"
+#define PXD_XDP_MAP_DENY_HASH_V6 "deny_hash_v6"
+#define PXD_XDP_MAP_PREFIX_BITS "prefix_bits"
 #define PXD_XDP_MAP_BUCKET_V4 "bucket_v4"
 #define PXD_XDP_MAP_BUCKET_V6 "bucket_v6"
 #define PXD_XDP_MAP_COUNTERS "counters"
@@ -57,6 +60,44 @@ struct pxd_xdp_lpm_v4 {
 struct pxd_xdp_lpm_v6 {
 	__u32 prefixlen;
 	__u8 addr[16];
+};
+
+/*
+ * Deny entries of the lengths lists and bot blocks use most live in an exact-match hash
+ * (deny_hash_*, keyed by the same structs with the host bits zero): a hash probe costs the
+ * same whatever the list holds, a trie walk grows with its depth. IPv4 /32 and /24, IPv6
+ * /128 and /64; every other length stays in the LPM trie (deny_*). Allow entries are all in
+ * the trie: the allow list is only consulted for a packet that would be dropped.
+ */
+#define PXD_XDP_HASH_V4_HOST 32
+#define PXD_XDP_HASH_V4_NET 24
+#define PXD_XDP_HASH_V6_HOST 128
+#define PXD_XDP_HASH_V6_NET 64
+
+/* True when a deny entry of <prefixlen> for the family (<v6> 0 or 1) lives in the hash. */
+#define PXD_XDP_DENY_HASHED(v6, prefixlen)                                                \
+	((v6) ? (prefixlen) == PXD_XDP_HASH_V6_HOST || (prefixlen) == PXD_XDP_HASH_V6_NET \
+	      : (prefixlen) == PXD_XDP_HASH_V4_HOST || (prefixlen) == PXD_XDP_HASH_V4_NET)
+
+/*
+ * prefix_bits: a prefilter in front of every list lookup. For each run of addresses sharing
+ * their first 24 bits (an IPv4 /24; for IPv6 the first 24 bits, both families share the
+ * bits) it says which lookups can find something there: a deny host entry (/32, /128), a
+ * deny network entry (/24, /64), a deny entry in the trie (other lengths), an allow entry.
+ * A packet skips each lookup whose bit is clear; most legitimate packets skip them all. User
+ * space sets the bits (atomic OR through the mmap'd map) before it inserts the entry and
+ * never clears them, so a set bit may be stale (it costs the lookup it would have saved) but
+ * a clear bit is never wrong. One element covers 64 consecutive runs: bit (top24 & 63) of
+ * element (top24 >> 6).
+ */
+#define PXD_XDP_PREFIX_BITS 24
+#define PXD_XDP_PREFIX_WORDS ((1u << PXD_XDP_PREFIX_BITS) / 64)
+
+struct pxd_xdp_prefix_word {
+	__u64 deny_host;
+	__u64 deny_net;
+	__u64 deny_trie;
+	__u64 allow;
 };
 
 /* Who put an allow/deny entry there: `lists reload` replaces only FILE entries. */
@@ -130,5 +171,6 @@ _Static_assert(sizeof(struct pxd_xdp_lpm_v6) == 20, "lpm_v6 layout");
 _Static_assert(sizeof(struct pxd_xdp_entry) == 16, "entry layout");
 _Static_assert(sizeof(struct pxd_xdp_bucket) == 16, "bucket layout");
 _Static_assert(sizeof(struct pxd_xdp_config) == 56, "config layout");
+_Static_assert(sizeof(struct pxd_xdp_prefix_word) == 32, "prefix word layout");
 
 #endif

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The growable byte buffer and pxd_array_grow(): doubling growth, always
+ * NUL-terminated, -ENOMEM on failure with the contents kept. Cold paths only;
+ * the buffer's thread.
+ */
 #include "buf.h"
 
 #include <errno.h>

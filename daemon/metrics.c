@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The metrics registry: allocates the per-thread counter blocks, sums them
+ * with relaxed loads and renders the Prometheus text. Init and fini: main
+ * thread; render and totals: the admin thread, while writers keep counting.
+ */
 #include "metrics.h"
 
 #include <errno.h>
@@ -16,7 +21,8 @@ static const char *const endpoint_names[PXD_EP_COUNT] = {
 	[PXD_EP_BEACON] = "beacon",	    [PXD_EP_PREFLIGHT] = "preflight",
 	[PXD_EP_EMAIL_OPEN] = "email_open", [PXD_EP_HEALTH] = "health",
 	[PXD_EP_METRICS] = "metrics",	    [PXD_EP_ADMIN] = "admin",
-	[PXD_EP_UNKNOWN] = "unknown",
+	[PXD_EP_UNKNOWN] = "unknown",	    [PXD_EP_S2S] = "s2s",
+	[PXD_EP_SEGMENT] = "segment",
 };
 
 static const unsigned short status_codes[PXD_ST_COUNT] = {
@@ -38,8 +44,8 @@ int pxd_metrics_init(struct pxd_metrics *m, unsigned ningest, unsigned nshards, 
 	if (posix_memalign((void **)&m->ingest, PXD_CACHELINE, ningest * sizeof(*m->ingest)))
 		goto nomem;
 	memset(m->ingest, 0, ningest * sizeof(*m->ingest));
-	if (ndests) {
-		size_t n = (size_t)nshards * ndests;
+	{
+		size_t n = (size_t)nshards * PXD_CONF_MAX_DESTS;
 
 		if (posix_memalign((void **)&m->dest, PXD_CACHELINE, n * sizeof(*m->dest)))
 			goto nomem;
@@ -93,7 +99,7 @@ void pxd_metrics_dest_totals(const struct pxd_metrics *m, unsigned dest, struct 
 {
 	memset(t, 0, sizeof(*t));
 	for (unsigned s = 0; s < m->nshards; s++) {
-		const struct pxd_metrics_dest *d = &m->dest[(size_t)s * m->ndests + dest];
+		const struct pxd_metrics_dest *d = pxd_metrics_dest_row(m, s, dest);
 		int64_t oldest = __atomic_load_n(&d->oldest_pending_ms, __ATOMIC_RELAXED);
 
 		t->events_delivered += pxd_stat_get(&d->events_delivered);
@@ -130,6 +136,10 @@ struct scalar {
 static const struct scalar ingest_scalars[] = {
 	{ "pixeld_connections_open", "gauge", "Client connections open now.",
 	  offsetof(struct pxd_metrics_ingest, conn_open) },
+	{ "pixeld_connection_slots_resident", "gauge",
+	  "Connection slots whose memory is held: the highest in use since the thread was last "
+	  "quiet (a burst's go back within seconds of it).",
+	  offsetof(struct pxd_metrics_ingest, conn_slots_resident) },
 	{ "pixeld_connections_accepted_total", "counter", "Client connections accepted.",
 	  offsetof(struct pxd_metrics_ingest, conn_accepted) },
 	{ "pixeld_connections_refused_total", "counter",
@@ -159,6 +169,10 @@ static const struct scalar ingest_scalars[] = {
 	{ "pixeld_journal_errors_total", "counter",
 	  "Journal writes or syncs that failed (disk full, I/O error); they are retried.",
 	  offsetof(struct pxd_metrics_ingest, journal_errors) },
+	{ "pixeld_segment_hashed_traits_dropped_total", "counter",
+	  "Segment *_sha256 traits left out because they were not 64 lowercase hex digits "
+	  "(the event was accepted without them).",
+	  offsetof(struct pxd_metrics_ingest, segment_hashed_dropped) },
 };
 
 static void render_ingest(const struct pxd_metrics *m, struct pxd_buf *out)
@@ -237,13 +251,12 @@ static void render_dests(const struct pxd_metrics *m, struct pxd_buf *out)
 		const struct dest_field *f = &dest_fields[k];
 
 		pxd_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", f->name, f->help, f->name);
-		for (unsigned d = 0; d < m->ndests; d++) {
+		for (unsigned d = 0, nd = pxd_metrics_ndests(m); d < nd; d++) {
 			uint64_t n = 0;
 
 			for (unsigned s = 0; s < m->nshards; s++)
 				n += pxd_stat_get(
-				    (const uint64_t *)((const char *)&m
-							   ->dest[(size_t)s * m->ndests + d] +
+				    (const uint64_t *)((const char *)pxd_metrics_dest_row(m, s, d) +
 						       f->off));
 			pxd_buf_printf(out, "%s{destination=\"%s\"} %lu\n", f->name,
 				       m->dest_names[d], n);

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Dropping root: hands the data directories to server.user, switches user
+ * and groups, and keeps CAP_BPF and CAP_NET_ADMIN only when XDP needs them.
+ * Main thread, once, before other threads start.
+ */
 #include "privdrop.h"
 
 #include <errno.h>

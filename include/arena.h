@@ -12,10 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Enough for a 64 KiB beacon body of 500 small events parsed by jansson
- * (about 710 KiB measured, see tests/unit/test_arena.c). A body built to be
- * expensive (64 KiB of "{}," takes 5 MiB) spills over to malloc, counted. */
-#define PXD_ARENA_DEFAULT_SIZE (1024u * 1024u)
+/* Enough for a 1 MiB /s2s/events body of 1,000 events parsed by jansson
+ * (a 64 KiB beacon of 500 small events takes about 710 KiB, see
+ * tests/unit/test_arena.c); only the pages a request touches are ever
+ * resident. A body built to be expensive (64 KiB of "{}," takes 5 MiB)
+ * spills over to malloc, counted. */
+#define PXD_ARENA_DEFAULT_SIZE (16u * 1024u * 1024u)
 
 /*
  * One block of <cap> bytes handed out front to back in 16-byte aligned

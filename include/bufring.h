@@ -9,6 +9,7 @@
 #define PXD_BUFRING_H
 
 #include <liburing.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PXD_BUFRING_GROUP 0
@@ -20,11 +21,27 @@ struct pxd_bufring {
 	unsigned buf_size;
 	unsigned lent;	  /* buffers the kernel has filled and we have not returned */
 	unsigned pending; /* returned since the last advance */
+	unsigned recvs;	  /* buffers returned since pxd_bufring_take_recvs() */
+	bool resident;	  /* buffers were filled since the pages last went back */
 };
 
 /* Maps and registers <nbufs> buffers of <buf_size>. Returns 0 or -errno. */
 int pxd_bufring_init(struct pxd_bufring *b, struct io_uring *ring, unsigned nbufs,
 		     unsigned buf_size);
+
+/* Returns how many buffers were returned since the last call. */
+unsigned pxd_bufring_take_recvs(struct pxd_bufring *b);
+
+/*
+ * Gives the pages of every buffer back to the kernel (MADV_DONTNEED) when
+ * some were filled since they last went back and none is lent; for a quiet
+ * ring: the kernel hands the buffers out in turn, so any traffic at all, and
+ * a burst of connections at once, leaves every one of them resident, where a
+ * quiet ring needs few. They come back as zero pages on the next receives.
+ * The caller makes sure no buffer holds bytes whose CQE is not handled yet.
+ * Returns 0 or -errno.
+ */
+int pxd_bufring_give_back(struct pxd_bufring *b);
 
 /* Unregisters and unmaps. Accepts a zeroed struct. */
 void pxd_bufring_fini(struct pxd_bufring *b, struct io_uring *ring);
@@ -56,6 +73,7 @@ static inline void pxd_bufring_flush(struct pxd_bufring *b)
 {
 	if (b->pending) {
 		io_uring_buf_ring_advance(b->br, (int)b->pending);
+		b->recvs += b->pending;
 		b->pending = 0;
 	}
 }

@@ -53,11 +53,4 @@ int pxd_conf_email_set(struct pxd_conf_email *c, const char *key, const char *va
 /* Checks the section as a whole after the file is read. Returns 0 or -EINVAL with <err>. */
 int pxd_conf_email_check(const struct pxd_conf_email *c, char *err, size_t errlen);
 
-/*
- * Parses a duration in seconds: a plain number, or a number with one suffix
- * s, m, h or d ("400d", "90m"). Writes it to <out_s>. Returns 0, -EINVAL
- * (not a duration) or -ERANGE (over UINT32_MAX seconds). Any thread.
- */
-int pxd_conf_email_duration_parse(const char *s, uint32_t *out_s);
-
 #endif

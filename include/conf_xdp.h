@@ -22,7 +22,7 @@ enum pxd_xdp_mode {
 	PXD_XDP_MODE_COUNT, /* number of modes; keep last */
 };
 
-/* What pixeld does when a request's user agent is a bot (daemon/bot_ua.c). */
+/* What pixeld does when a request's user agent is a bot (daemon/event/bot_ua.c). */
 enum pxd_bot_block {
 	PXD_BOT_BLOCK_OFF = 0, /* nothing: bots' events are forwarded like any other */
 	PXD_BOT_BLOCK_UA,      /* bots' events are not forwarded */

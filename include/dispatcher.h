@@ -3,8 +3,9 @@
  * dispatcher.h - one dispatcher shard: a thread that drains its rings from
  * every ingest thread, filters and batches events per destination (count,
  * bytes, linger) and writes them locally or sends them over its own libcurl
- * multi handle (retries, breaker, bisection, dead letters, delivery log,
- * consent: dispatch_http.h). Owns its struct pxd_dest instances; nothing
+ * multi handle, through one delivery interface (daemon/delivery/
+ * delivery_ops.h: local sinks, and HTTP with its retries, breaker,
+ * bisection, dead letters, delivery log and consent). Owns its struct pxd_dest instances; nothing
  * else touches them, except pxd_dispatcher_replay(), which any thread may
  * call.
  */
@@ -12,6 +13,7 @@
 #define PXD_DISPATCHER_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +22,9 @@
 #include "bisect.h"
 #include "consent.h"
 #include "daemon.h"
+#include "dlq.h"
 #include "dispatch_metrics.h" /* the renderer of the stats below */
+#include "dispatch_wake.h"
 #include "handoff.h"
 #include "journal.h"
 #include "retry.h"
@@ -72,8 +76,23 @@ struct pxd_dstream {
 	struct pxd_journal_reader *reader;
 	bool journal_mode;
 	bool resume_asked;
-	uint64_t cursor; /* right after the last record routed */
-	uint64_t *wm;	 /* [ndests]; published (atomics) */
+	uint64_t cursor;      /* right after the last record routed */
+	uint64_t *wm;	      /* [ndests]; published (atomics) */
+	struct pxd_dlag *lag; /* [ndests] */
+};
+
+/*
+ * One destination's own cursor in one stream. A destination whose batch is
+ * full (down, slow, throttled) stops taking records from the shard's ring or
+ * journal pass and reads the stream back from the journal at <cursor>
+ * instead, as fast as its batch drains; the others keep the fast path. Once
+ * its cursor reaches the stream's, it takes records from the shared pass
+ * again.
+ */
+struct pxd_dlag {
+	int lagging;			   /* published (atomics): read by the metrics renderer */
+	uint64_t cursor;		   /* while lagging: the next record it reads back */
+	struct pxd_journal_reader *reader; /* opened at the first lag, kept */
 };
 
 /*
@@ -93,7 +112,27 @@ struct pxd_dispatch_stats {
 	uint64_t dlq_errors;
 	uint64_t dlog_errors;
 	uint64_t replayed;
+	uint64_t throttled;	 /* requests the platform throttled */
+	uint64_t breaker_opened; /* CLOSED or HALF_OPEN to OPEN */
 };
+
+/*
+ * The last error of one destination on one shard (a failed request or a
+ * dead letter), redacted, for the console. A sequence lock over relaxed
+ * atomics: the shard writes on failures only, the admin thread reads and
+ * retries a torn copy; zeroed memory is "none". daemon/delivery/dest_error.c.
+ */
+struct pxd_dest_error {
+	unsigned seq; /* odd while a write is under way */
+	int64_t time_ms;
+	char text[256];
+};
+
+/* Records <text> (redacted here) as <e>'s last error at wall-clock <time_ms>. Its shard only. */
+void pxd_dest_error_note(struct pxd_dest_error *e, int64_t time_ms, const char *text);
+
+/* Copies <e>'s last error into <out> and its time into <time_ms>; false when none. Any thread. */
+bool pxd_dest_error_read(const struct pxd_dest_error *e, int64_t *time_ms, char *out, size_t cap);
 
 /* One request of an HTTP destination: out, or a refused batch being bisected. */
 struct pxd_dispatch_req {
@@ -112,6 +151,8 @@ struct pxd_dispatch_req {
 /* An HTTP destination's delivery state in one shard. */
 struct pxd_dest_http {
 	struct pxd_retry_breaker breaker;
+	int64_t hold_until_ms; /* the platform's last Retry-After: nothing goes before */
+	uint32_t throttle_ms;  /* its throttle_backoff (platform_quota.h) */
 	struct pxd_bisect plan;
 	bool bisecting;
 	bool bisect_waiting;
@@ -123,21 +164,59 @@ struct pxd_dest_http {
 	size_t nreqs;
 	size_t held; /* events taken from the batcher and not yet settled or put back */
 	struct pxd_dispatch_stats st;
+	struct pxd_dest_error last_error;
 };
 
-/* A replayed dead letter on its way to one destination. */
+/* Values of pxd_dispatch_settle.state: unknown yet (an event dropped unsent
+ * at shutdown stays so), known (ack it), not sendable now (hand it back at
+ * once), a retryable failure (hand it back to be redelivered after a delay). */
+enum pxd_dispatch_settled {
+	PXD_DISPATCH_SETTLED_NOT_YET = 0,
+	PXD_DISPATCH_SETTLED_DONE,
+	PXD_DISPATCH_SETTLED_HAND_BACK,
+	PXD_DISPATCH_SETTLED_RETRY,
+};
+
+/*
+ * What a shard tells the JetStream consumer (role dispatch) about one message
+ * it took, through pxd_evrec._settled. The consumer fills <prior_attempts> and
+ * <last_delivery> before the hand-over and reads nothing else until <state>
+ * leaves NOT_YET; the shard writes <delay_ms> before <state> (release store,
+ * acquire load on the consumer's side). A replayed dead letter's
+ * (dispatch_replay.c) has <shard_retries>: the shard retries it as it does
+ * a journaled event and reports only its outcome.
+ */
+struct pxd_dispatch_settle {
+	int state;		 /* enum pxd_dispatch_settled */
+	uint32_t delay_ms;	 /* with RETRY: the redelivery waits this long */
+	uint32_t prior_attempts; /* JetStream deliveries of the message before this one */
+	bool last_delivery;	 /* nats.max_deliver reached: no redelivery would come */
+	bool shard_retries;	 /* no RETRY: the shard keeps it until it has an outcome */
+};
+
+/* A replayed dead letter (or an event taken from a JetStream consumer) on
+ * its way to one destination. A dead letter with an id stays, after its
+ * event went into the batch, on the shard's outstanding list until
+ * <settled> says it has an outcome (then its id goes to <dest>.settled,
+ * dlq.h). */
 struct pxd_dispatch_replay {
 	struct pxd_dispatch_replay *next;
 	unsigned dest;
 	struct pxd_evrec *rec;
+	bool from_dlq;
+	struct pxd_dispatch_settle settled; /* a dead letter's; rec->_settled points here */
+	char id[PXD_DLQ_ID_LEN + 1];	    /* "" when the caller gave none */
 };
 
 struct pxd_dispatcher {
 	unsigned id;
 	struct pxd_dstream *streams; /* one per ingest thread */
 	unsigned nstreams;
-	uint64_t *wm_all; /* nstreams x ndests watermarks; published (atomics) */
+	uint64_t *wm_all;	  /* nstreams x ndests watermarks; published (atomics) */
+	struct pxd_dlag *lag_all; /* nstreams x ndests */
+	bool *unsynced;		  /* [ndests]: the last sync of that local sink failed */
 	int64_t last_wm_save_ms;
+	bool wm_dirty;	   /* something was routed, sent or answered since that save */
 	uint64_t replayed; /* counter: records read back from the journal */
 	struct pxd_daemon *d;
 	struct pxd_dest *dests; /* d->conf->ndests */
@@ -145,7 +224,11 @@ struct pxd_dispatcher {
 	struct pxd_metrics_dest *m; /* [dest] row of this shard */
 	pthread_t thread;
 	unsigned reopen_seen;
-	int64_t last_sync_ms;
+	struct pxd_dispatch_wake wake;	  /* its idle wait and the ingest threads' kick */
+	const struct pxd_conf *conf_seen; /* the generation dests[].conf point into */
+	/* dispatch_conf.c: per slot, retired as of conf_seen, and the drops applied. */
+	bool retired[PXD_CONF_MAX_DESTS];
+	uint32_t drops_seen[PXD_CONF_MAX_DESTS];
 
 	/* HTTP destinations (NULL/unused when every destination is local). */
 	struct pxd_http_out *http;
@@ -162,12 +245,64 @@ struct pxd_dispatcher {
 	struct pxd_dispatch_replay *replay_head;
 	struct pxd_dispatch_replay *replay_tail;
 	size_t replay_n; /* atomic reads outside the lock */
+	/* Replayed dead letters in the batch or out, shard thread only. */
+	struct pxd_dispatch_replay *outstanding;
 };
 
 /* Whether <dest> is sent over HTTP (dispatch_http.c) rather than written locally. */
 static inline bool pxd_dispatch_is_http(const struct pxd_dest *dest)
 {
 	return dest->adapter->build != NULL;
+}
+
+static inline void pxd_dispatch_rec_set(struct pxd_evrec *rec, enum pxd_dispatch_settled state)
+{
+	if (rec->_settled)
+		__atomic_store_n(&rec->_settled->state, (int)state, __ATOMIC_RELEASE);
+}
+
+/* The destination's outcome of <rec> is known (delivered or dead-lettered):
+ * its JetStream consumer (role dispatch) acks it. Journaled events have no flag. */
+static inline void pxd_dispatch_rec_settle(struct pxd_evrec *rec)
+{
+	pxd_dispatch_rec_set(rec, PXD_DISPATCH_SETTLED_DONE);
+}
+
+/* <rec> cannot be sent now: its consumer hands it back for a later delivery. */
+static inline void pxd_dispatch_rec_hand_back(struct pxd_evrec *rec)
+{
+	pxd_dispatch_rec_set(rec, PXD_DISPATCH_SETTLED_HAND_BACK);
+}
+
+/* <rec> failed retryably: its consumer naks it with <delay_ms> (the retry
+ * schedule's backoff, at least the platform's Retry-After). */
+static inline void pxd_dispatch_rec_retry_later(struct pxd_evrec *rec, uint64_t delay_ms)
+{
+	if (!rec->_settled)
+		return;
+	rec->_settled->delay_ms = (uint32_t)(delay_ms < UINT32_MAX ? delay_ms : UINT32_MAX);
+	pxd_dispatch_rec_set(rec, PXD_DISPATCH_SETTLED_RETRY);
+}
+
+/* Any thread: destination <dest>'s published watermark in the stream of
+ * ingest thread <ingest> to shard <shard> (everything before it is settled). */
+static inline uint64_t pxd_dispatcher_watermark(const struct pxd_daemon *d, unsigned shard,
+						unsigned ingest, unsigned dest)
+{
+	return __atomic_load_n(&d->disp[shard].streams[ingest].wm[dest], __ATOMIC_ACQUIRE);
+}
+
+/* Destination cursor <l> reads its stream back from <pos> (it lags).
+ * Returns true when it was not lagging before. */
+static inline bool pxd_dlag_begin(struct pxd_dlag *l, uint64_t pos)
+{
+	bool was = l->lagging;
+
+	l->cursor = pos;
+	if (l->reader)
+		pxd_journal_reader_seek(l->reader, pos);
+	__atomic_store_n(&l->lagging, 1, __ATOMIC_RELAXED);
+	return !was;
 }
 
 /* Drops one reference to <rec>; frees it with the last one. */
@@ -195,15 +330,40 @@ size_t pxd_dispatcher_backlog(const struct pxd_daemon *d, unsigned dest);
 
 /*
  * Any thread: queues canonical event <event> (<len> bytes, unchanged: it keeps
- * its event_id and ts) for destination <dest> only, on the shard chosen by a
- * hash of the line. The queue is in memory, not journaled: an event accepted
- * here just before a crash is not sent (its dead letter stays, marked
- * replayed). Returns 0, -ENOENT (no such destination, or no shard), -ENOSPC
- * (PXD_DISPATCH_REPLAY_MAX queued) or -ENOMEM. Defined in dispatch_http.c.
+ * its event_id and ts) of dead letter <id> for destination <dest> only, on
+ * the shard chosen by a hash of the line. The queue is in memory; its
+ * durable side is the dead letter's files: <id> is in <dest>.replayed
+ * before this is called (pxd_dlq_replay()), and the shard records its
+ * outcome in <dest>.settled, so one accepted just before a crash is queued
+ * again at start (pxd_dispatch_replay_resume()). <id> NULL: no bookkeeping.
+ * Returns 0, -ENOENT (no such destination, or no shard), -ENOSPC
+ * (PXD_DISPATCH_REPLAY_MAX queued) or -ENOMEM. Defined in
+ * daemon/delivery/dispatch_replay.c.
  */
-int pxd_dispatcher_replay(struct pxd_daemon *d, unsigned dest, const char *event, size_t len);
+int pxd_dispatcher_replay(struct pxd_daemon *d, unsigned dest, const char *event, size_t len,
+			  const char *id);
+
+/*
+ * Any thread: queues canonical event <event> (<len> bytes) taken from
+ * destination <dest>'s JetStream consumer, for that destination only, with
+ * the consumer's <settled> (see struct pxd_dispatch_settle). The same queue as
+ * pxd_dispatcher_replay() and the same returns; an event dropped unsent (at
+ * shutdown) leaves <settled> NOT_YET, so the consumer hands it back to
+ * JetStream. Destinations of either kind, HTTP or local. Defined in
+ * dispatch_replay.c.
+ */
+int pxd_dispatcher_take(struct pxd_daemon *d, unsigned dest, const char *event, size_t len,
+			int64_t received_ms, struct pxd_dispatch_settle *settled);
+
+/* Any thread: the index of destination <name> in <conf>, or -ENOENT. */
+int pxd_dispatcher_dest_index(const struct pxd_conf *conf, const char *name);
 
 /* Returns the canonical event name inside a serialized event line. */
 struct pxd_sv pxd_dispatcher_event_name(const char *line, size_t len);
+
+/* The tenant of a canonical line, as <dest>'s tenant filter needs it: a view
+ * into <line>, or PXD_SV_NULL when <dest> takes every tenant's events. */
+struct pxd_sv pxd_dispatcher_event_tenant(const struct pxd_dest *dest, const char *line,
+					  size_t len);
 
 #endif

@@ -26,9 +26,14 @@
  *
  * Replay bookkeeping: the ids of replayed entries are appended to a companion
  * file <dest>.replayed (one id per line, synced before replay returns), under
- * an flock(2) so two replays cannot both send an entry. The .jsonl file is
- * never rewritten, so appends and replays never race. An event that fails
- * again gets a new entry with a new id and can be replayed again.
+ * an flock(2) so two replays cannot both send an entry. Once a replayed
+ * event has an outcome at its destination (delivered, or dead-lettered anew),
+ * its shard appends the id to <dest>.settled (pxd_dlq_settle(), synced with
+ * the dead letters). An id in .replayed and not in .settled is a replay in
+ * progress: after a crash the shards queue it again at start
+ * (pxd_dlq_record.replay_pending). The .jsonl file is never rewritten, so
+ * appends and replays never race. An event that fails again gets a new
+ * entry with a new id and can be replayed again.
  */
 #ifndef PXD_DLQ_H
 #define PXD_DLQ_H
@@ -78,19 +83,31 @@ struct pxd_dlq_entry {
 int pxd_dlq_append(struct pxd_dlq *q, const struct pxd_dlq_entry *e, int64_t now_ms,
 		   char id[PXD_DLQ_ID_LEN + 1]);
 
-/* fdatasyncs every file appended to since the last call. Returns 0 or the
- * first -errno (the others are still tried). */
+/* fdatasyncs every file appended to since the last call (entries and
+ * .settled). Returns 0 or the first -errno (the others are still tried). */
 int pxd_dlq_sync(struct pxd_dlq *q);
 
-/* Closes the files so the next append reopens them by name (after the
- * operator moved them away). Returns 0. */
+/*
+ * Records that the replay of dead letter <id> (of destination <dest>) has
+ * an outcome, in <dest>.settled; durable after the next pxd_dlq_sync().
+ * Returns 0, -EINVAL (bad name or id), -ENOSPC (too many files), or the
+ * -errno of open/write (-EIO for a short write). The caller keeps the
+ * replay pending and tries again.
+ */
+int pxd_dlq_settle(struct pxd_dlq *q, const char *dest, const char *id);
+
+/* Syncs and closes the files so the next append reopens them by name (after
+ * the operator moved them away). A file whose sync fails stays open and
+ * dirty (the next pxd_dlq_sync() tries again). Returns 0 or the first
+ * -errno of fdatasync. */
 int pxd_dlq_reopen(struct pxd_dlq *q);
 
 /* Which entries to read. Zero fields select everything. */
 struct pxd_dlq_filter {
-	const char *dest; /* only this destination's file */
-	int64_t since_ms; /* only entries at or after this Unix ms */
-	const char *id;	  /* only this entry */
+	const char *dest;  /* only this destination's file */
+	int64_t since_ms;  /* only entries at or after this Unix ms */
+	const char *id;	   /* only this entry */
+	bool pending_only; /* only destinations with a replay without an outcome */
 };
 
 /* One entry as read back. Everything points into the scanner's buffers and
@@ -104,8 +121,9 @@ struct pxd_dlq_record {
 	int64_t time_ms;
 	long status;
 	uint32_t attempts;
-	bool replayed;	   /* its id is in <dest>.replayed */
-	const char *event; /* the raw canonical event (not NUL-terminated) */
+	bool replayed;	     /* its id is in <dest>.replayed */
+	bool replay_pending; /* replayed, and no outcome in <dest>.settled yet */
+	const char *event;   /* the raw canonical event (not NUL-terminated) */
 	size_t event_len;
 	const char *line; /* the whole entry, without the newline */
 	size_t line_len;
@@ -135,18 +153,20 @@ struct pxd_dlq_replay_stats {
 };
 
 /*
- * Re-enqueues one dead letter: <event> (<len> bytes, the original canonical
+ * Re-enqueues dead letter <id>: <event> (<len> bytes, the original canonical
  * line with its event_id and ts) for destination <dest> only. Returns 0 when
  * it is enqueued; anything else stops the replay and is returned by it.
  */
-typedef int pxd_dlq_replay_fn(void *ctx, const char *dest, const char *event, size_t len);
+typedef int pxd_dlq_replay_fn(void *ctx, const char *id, const char *dest, const char *event,
+			      size_t len);
 
 /*
  * Replays the entries <f> selects that were not replayed before: calls <fn>
  * for each (oldest first) and records the ids it accepted in
  * <dest>.replayed, synced before returning, so a second replay skips them.
- * An entry accepted just before a crash may be sent again by the next
- * replay (at least once; the platforms dedup by event_id). Runs on the
+ * Creates <dest>.settled (empty) first, so a replay the daemon had not
+ * settled before a crash is found pending and sent after the restart (at
+ * least once; the platforms dedup by event_id). Runs on the
  * admin thread of the daemon (POST /admin/dlq/replay); never in pixelctl.
  * Fills <st>. Returns 0, -EINVAL (bad f->dest), the -errno of the files
  * (with <err>), or <fn>'s non-zero return (entries accepted before it are

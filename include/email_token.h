@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * email_token.h - email open-pixel tokens: the signed binary record behind
- * GET /o/<token>.gif, the key ring that signs and verifies it (rotation), the
- * minting of pixel URLs (pixelctl, admin API) and the EmailOpen props. Owns no
- * global state: a loaded key ring is read-only and any thread may verify.
+ * GET /o/<token>.gif, the key ring that signs and verifies it (rotation) and
+ * the minting of pixel URLs (pixelctl, admin API). Owns no global state: a
+ * loaded key ring is read-only and any thread may verify. Implemented in
+ * daemon/email/: email_fields.c (field limits), email_keys.c (key ring and
+ * key files), email_token.c (codec, verification), email_mint.c (minting).
+ * The EmailOpen props are the endpoint's (daemon/endpoints/ep_email_open.h).
  */
 #ifndef PXD_EMAIL_TOKEN_H
 #define PXD_EMAIL_TOKEN_H
@@ -16,7 +19,6 @@
 
 #include "buf.h"
 #include "conf_email.h"
-#include "mail_proxy.h"
 #include "strview.h"
 
 /*
@@ -70,8 +72,6 @@
 	 PXD_EMAIL_META_BYTES_MAX + PXD_EMAIL_TAG_LEN)
 /* Base64 text of the longest record (678 bytes -> 904 characters). */
 #define PXD_EMAIL_TOKEN_TEXT_MAX ((PXD_EMAIL_TOKEN_BYTES_MAX * 4 + 2) / 3)
-/* Room for the longest props object pxd_email_open_props_json() writes. */
-#define PXD_EMAIL_OPEN_PROPS_MAX 1536
 #define PXD_EMAIL_MINT_BATCH_MAX 10000 /* objects in one admin mint request */
 
 /* Outcome of verifying a token; the names are the metric's reason labels. */
@@ -239,15 +239,5 @@ int pxd_email_token_mint(const struct pxd_email_keys *ring, const struct pxd_ema
  */
 int pxd_email_token_mint_json(const struct pxd_email_keys *ring, const json_t *req,
 			      const struct pxd_email_mint *opts, struct pxd_buf *out);
-
-/*
- * Writes the EmailOpen event's props object for the verified token <tok>:
- *   {"campaign":..,"message":..,"recipient":..,"meta":{..},
- *    "open_kind":"human"|..,"first_open":true|false}
- * NUL-terminated into <out>. Returns the length, or -ENOSPC when <cap> is too
- * small (PXD_EMAIL_OPEN_PROPS_MAX always fits). Allocates nothing; any thread.
- */
-ssize_t pxd_email_open_props_json(const struct pxd_email_token *tok, enum pxd_open_kind kind,
-				  bool first_open, char *out, size_t cap);
 
 #endif

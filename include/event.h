@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * event.h - the canonical event: the record every way in fills (pixel query,
- * beacon JSON, s2s, Segment, email open), its validation, and its one
+ * beacon JSON, email open), its validation, and its one
  * serialized form, the JSON line that is journaled and that every adapter
  * reads. A struct pxd_event only views bytes owned by the request; it
  * belongs to the ingest thread handling that request.
@@ -30,12 +30,19 @@
  *   "event"        1..64 of [A-Za-z0-9_ .-]: PageView, ViewContent, Search,
  *                  AddToCart, AddToWishlist, InitiateCheckout, AddPaymentInfo,
  *                  Purchase, Lead, CompleteRegistration, Subscribe,
- *                  StartTrial, Contact, EmailOpen, or a custom name
+ *                  StartTrial, Contact, EmailOpen, or a custom name;
+ *                  Identify, Group and Alias (Segment's calls of those
+ *                  names) go only to destinations that are not ad platforms
  *   "ts"           integer Unix ms when the event happened (received_at when
  *                  the client sent none; client seconds are converted)
  *   "received_at"  integer Unix ms when the collector got it
  *   "source"       "pixel" | "beacon" | "s2s" | "segment" | "email"
+ *   "action_source"  where it happened, set by servers (s2s, Segment): website,
+ *                  app, phone_call, physical_store, system_generated, email,
+ *                  chat, other; absent from browsers. Adapters map it per
+ *                  platform
  *   "tenant", "host"        who it belongs to, the Host it came in on
+ *   "scheme"       "https" when it came over TLS (server.tls_listen); absent for http
  *   "url", "referrer"       page and referrer, <= 2048 bytes each
  *   "ip", "ua"     client address (text) and user agent
  *   "fp_id"        first-party id cookie
@@ -51,7 +58,9 @@
  *                                  that want them hashed hash them
  *   }              every *_sha256 is 64 lowercase hex digits (specs/ad-apis.md
  *                  §3-4); a value the client sent already hashed is kept as
- *                  is, and then there is no Google or E.164 variant of it
+ *                  is, and then its Google or E.164 variant is the one
+ *                  sent beside it as user.email_google_sha256 /
+ *                  user.phone_e164_sha256, if any
  *   "click": {"fbc", "fbp", "gclid", "wbraid", "gbraid", "ttclid", "ttp",
  *             "li_fat_id", "sccid", "epik", "rdt_cid", "msclkid"}
  *                  verbatim strings: click ids are case-sensitive
@@ -62,6 +71,12 @@
  *                  p.<name> custom props as strings
  *   "consent": {"ad_storage", "ad_user_data", "ad_personalization",
  *               "analytics_storage"}: "granted" | "denied", only those sent
+ *   "to"           keyed APIs only (Segment's integrations with All false):
+ *                  the only destination types that receive it, e.g.
+ *                  ["meta","ga4"], possibly []
+ *   "not_to"       (integrations with All true and some off): the types that
+ *                  do not; without either key every destination does. Local
+ *                  sinks (jsonl) always receive it
  *
  * Example:
  *   {"v":1,"event_id":"0193552a-...","event":"Purchase","ts":1732300000123,
@@ -108,6 +123,11 @@ enum pxd_user_field {
 	PXD_USER_FIELD_COUNTRY,
 	PXD_USER_FIELD_GENDER,
 	PXD_USER_FIELD_DOB,
+	/* Google's and E.164's hash of an email or phone that came already
+	 * hashed (a pixeld's segment destination sends both forms): 64
+	 * lowercase hex, used only beside a hashed email or phone. */
+	PXD_USER_FIELD_EMAIL_GOOGLE_SHA256,
+	PXD_USER_FIELD_PHONE_E164_SHA256,
 	PXD_USER_FIELD_COUNT, /* number of user fields; keep last */
 };
 
@@ -135,6 +155,20 @@ enum pxd_consent_field {
 	PXD_CONSENT_FIELD_COUNT, /* number of consent fields; keep last */
 };
 
+/* Destination types "to"/"not_to" may name (bit i: pxd_event_to_names[i]). */
+enum pxd_event_to {
+	PXD_EVENT_TO_META = 0,
+	PXD_EVENT_TO_GA4,
+	PXD_EVENT_TO_GOOGLE_ADS,
+	PXD_EVENT_TO_TIKTOK,
+	PXD_EVENT_TO_WEBHOOK,
+	PXD_EVENT_TO_SEGMENT,
+	PXD_EVENT_TO_AMPLITUDE,
+	PXD_EVENT_TO_MIXPANEL,
+	PXD_EVENT_TO_POSTHOG,
+	PXD_EVENT_TO_COUNT, /* number of destination types; keep last */
+};
+
 enum pxd_consent {
 	PXD_CONSENT_UNSET = 0,
 	PXD_CONSENT_GRANTED,
@@ -148,6 +182,7 @@ enum pxd_consent {
 extern const struct pxd_sv pxd_event_user_names[PXD_USER_FIELD_COUNT];
 extern const struct pxd_sv pxd_event_click_names[PXD_CLICK_FIELD_COUNT];
 extern const struct pxd_sv pxd_event_consent_names[PXD_CONSENT_FIELD_COUNT];
+extern const struct pxd_sv pxd_event_to_names[PXD_EVENT_TO_COUNT];
 
 struct pxd_event_prop {
 	struct pxd_sv name;
@@ -168,9 +203,13 @@ struct pxd_event {
 	bool has_ts;
 	struct pxd_sv url;
 	struct pxd_sv referrer;
+	struct pxd_sv action_source; /* keyed APIs only; pxd_event_check knows the words */
 	struct pxd_sv user[PXD_USER_FIELD_COUNT];
 	struct pxd_sv click[PXD_CLICK_FIELD_COUNT];
 	enum pxd_consent consent[PXD_CONSENT_FIELD_COUNT];
+	uint32_t to; /* bits of enum pxd_event_to, when <has_to> */
+	bool has_to;
+	bool to_except; /* <to> lists the types that do not receive it ("not_to") */
 
 	/* props: <props_json> (beacon) wins over the rest (pixel) on output */
 	double value;
@@ -188,6 +227,7 @@ struct pxd_event {
 	struct pxd_sv user_agent;
 	struct pxd_sv tenant;
 	struct pxd_sv host;
+	bool https; /* received over TLS */
 	struct pxd_sv fp_id;
 
 	char _id_buf[PXD_UUID7_LEN + 1]; /* a generated event_id lives here */

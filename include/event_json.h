@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * event_json.h - beacon and s2s bodies (JSON) to canonical events: the body
+ * event_json.h - beacon bodies (JSON) to canonical events: the body
  * is parsed once with jansson, then each event is read out by index into a
  * struct pxd_event, validated with field paths in every refusal. Owns the
  * parsed tree until pxd_event_json_free(). Any thread; on an ingest thread
@@ -13,7 +13,8 @@
  * click and consent, so a misspelt field fails loudly instead of vanishing;
  * props is free-form apart from its typed keys (value, currency, order_id,
  * content_ids, contents, num_items). A member whose value is null counts as
- * absent.
+ * absent. With <server_fields> (keyed APIs) an event may also carry ip (an
+ * IPv4 or IPv6 address), ua, action_source and to (destination types).
  */
 #ifndef PXD_EVENT_JSON_H
 #define PXD_EVENT_JSON_H
@@ -29,11 +30,14 @@
 #define PXD_EVENT_JSON_MAX_ITEMS 1000 /* props.content_ids and props.contents */
 #define PXD_EVENT_JSON_MAX_DEPTH 32   /* nesting inside props */
 
+struct pxd_jsonw;
+
 /* A parsed body. <batch> is the "batch" array, or NULL for a single event. */
 struct pxd_event_json {
 	json_t *root;
 	json_t *batch;
-	size_t n; /* number of events */
+	size_t n;	    /* number of events */
+	bool server_fields; /* set by keyed endpoints: events may carry ip, ua, action_source, to */
 };
 
 /*
@@ -47,6 +51,10 @@ struct pxd_event_json {
  */
 enum pxd_refusal pxd_event_json_parse(struct pxd_event_json *ej, const char *body, size_t len,
 				      char *detail, size_t dlen);
+
+/* pxd_event_json_parse() with at most <max_batch> events in a batch (s2s: 1,000). */
+enum pxd_refusal pxd_event_json_parse_n(struct pxd_event_json *ej, const char *body, size_t len,
+					size_t max_batch, char *detail, size_t dlen);
 
 /*
  * Fills <ev> (reset first, source beacon) from event <i> (< ej->n) and runs
@@ -64,6 +72,10 @@ enum pxd_refusal pxd_event_json_parse(struct pxd_event_json *ej, const char *bod
 enum pxd_refusal pxd_event_json_get(const struct pxd_event_json *ej, size_t i, int64_t now_ms,
 				    struct pxd_event *ev, char *scratch, size_t scap, char *detail,
 				    size_t dlen);
+
+/* Writes <v> compactly with <w> (numbers as the pixel path writes them);
+ * false when nested deeper than <depth_left> allows. Any thread. */
+bool pxd_event_json_write(struct pxd_jsonw *w, json_t *v, unsigned depth_left);
 
 /* Releases the tree (with an arena: on the thread that parsed it, before
  * the arena is reset). Accepts a zeroed or already freed <ej>. */

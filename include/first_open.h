@@ -3,7 +3,8 @@
  * first_open.h - props.first_open of EmailOpen events: whether an open is the
  * first of its (tenant, message, recipient) within a window. Owns one
  * fixed-size table shared by every ingest thread, lock-free (one 64-bit
- * compare-and-swap per check), and its file across restarts. Any thread may
+ * compare-and-swap per check), and its file across restarts. The s2s
+ * event_id dedup is a second table of the same kind. Any thread may
  * check; init, load and free belong to the main thread.
  */
 #ifndef PXD_FIRST_OPEN_H
@@ -62,6 +63,15 @@ uint64_t pxd_first_open_key(struct pxd_sv tenant, struct pxd_sv message, struct 
  */
 bool pxd_first_open_check(struct pxd_first_open *t, uint64_t key, int64_t now_s,
 			  struct pxd_first_open_stats *st);
+
+/*
+ * Returns true when <key> was recorded less than a window before <now_s>,
+ * without recording anything: the s2s dedup table (daemon/endpoints/
+ * api_state.c, a second table of this kind) looks first and records with
+ * pxd_first_open_check() only once the event is journaled, so a refused
+ * event can be sent again. Any thread; no lock, no allocation.
+ */
+bool pxd_first_open_seen(const struct pxd_first_open *t, uint64_t key, int64_t now_s);
 
 /* Returns how many entries were seen within the window before <now_s>. Cold path (scans). */
 size_t pxd_first_open_live(const struct pxd_first_open *t, int64_t now_s);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event_line.h"
 #include "strview.h"
 
 /*
@@ -20,6 +21,8 @@
  * and when it was received. Allocated by the ingest thread (the only
  * per-request allocation of the ingest path), freed by the dispatcher.
  */
+struct pxd_dispatch_settle;
+
 struct pxd_evrec {
 	int64_t received_ms;
 	uint64_t start; /* journal position of the record, and right after it */
@@ -28,6 +31,15 @@ struct pxd_evrec {
 	uint32_t _refs;	 /* dispatcher only: batches still holding it */
 	uint32_t stream; /* dispatcher only: the ingest thread whose stream it is in */
 	uint32_t _pad;
+	/* Dispatcher only: for an event taken from a JetStream consumer (role
+	 * dispatch), what the shard tells its consumer (dispatcher.h: delivered
+	 * or dead-lettered, hand back, retry after a delay); NULL otherwise. */
+	struct pxd_dispatch_settle *_settled;
+	/* Dispatcher only: the line as read to route it (event_line.h, views
+	 * into <line>), shared by every destination and kept for building;
+	 * <_el_state> 0 not read yet (pxd_evrec_new()), 1 read, 2 unreadable. */
+	uint8_t _el_state;
+	struct pxd_event_line _el;
 	char line[]; /* the JSON, then '\n' */
 };
 

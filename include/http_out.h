@@ -36,14 +36,16 @@ struct pxd_http_out_conf {
 	uint32_t max_in_flight;	     /* requests outstanding at once */
 	uint32_t rate_count;	     /* requests per <rate_period_ms>; 0: no limit */
 	uint32_t rate_period_ms;
-	uint32_t rate_burst; /* requests that may go back to back after a pause */
+	uint32_t rate_burst;  /* requests that may go back to back after a pause */
+	uint32_t throttle_ms; /* wait after a throttled answer without Retry-After */
 };
 
 /* The destination keys pxd_http_out_conf_parse() reads, NULL-terminated:
  * every HTTP adapter must accept them (pxd_payload_check_keys() does). */
 extern const char *const pxd_http_out_conf_keys[];
 
-/* Fills <c> with the defaults: 5 s connect, 30 s request, 4 in flight, no rate limit. */
+/* Fills <c> with the defaults: 5 s connect, 30 s request, 4 in flight, no
+ * rate limit, 5 s throttle back-off. */
 void pxd_http_out_conf_default(struct pxd_http_out_conf *c);
 
 /*
@@ -52,8 +54,11 @@ void pxd_http_out_conf_default(struct pxd_http_out_conf *c);
  *   connect_timeout = 5s     (1 ms to 300 s; "500ms", "5s", "2m")
  *   timeout         = 30s    (1 ms to 3600 s; not shorter than connect_timeout)
  *   max_in_flight   = 4      (1 to 256)
- *   rate_limit      = none   ("50/s", "600/min", "1000/h"; 1 to 1000000 per unit)
- *   rate_burst      = 1      (1 to 1000000; only with rate_limit)
+ *   rate_limit       = the platform's documented quota (platform_quota.h), else
+ *                      none ("50/s", "600/min", "1000/h"; 1 to 1000000 per unit;
+ *                      "none" lifts the platform's)
+ *   rate_burst       = 1     (1 to 1000000; only with a rate limit)
+ *   throttle_backoff = the platform's (platform_quota.h), else 5s (1 ms to 3600 s)
  * Returns 0, or -EINVAL with <err> as "<conf_path>:<line>: <key>: \"value\" why".
  * Any thread (config loading).
  */

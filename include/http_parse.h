@@ -64,7 +64,6 @@ struct pxd_http_req {
 	struct pxd_sv referer;
 	struct pxd_sv cookie;
 	struct pxd_sv authorization;
-	struct pxd_sv x_forwarded_for;
 	struct pxd_sv access_control_request_method;
 	struct pxd_sv access_control_request_headers;
 

@@ -18,19 +18,44 @@
 #include "refusal.h"
 #include "strview.h"
 
+/* Meta's _fbp and _fbc as one request keeps them alive (daemon/tenant/tenant_restore.c). */
+struct pxd_ad_cookies {
+	bool decided;	   /* the first event that may carry them has been looked at */
+	struct pxd_sv fbp; /* the values the events carry, when any */
+	struct pxd_sv fbc;
+	char fbp_buf[48];  /* a new _fbp: fb.1.<ms>.<random> */
+	char fbc_buf[288]; /* a new _fbc: fb.1.<ms>.<fbclid> */
+	char lines[1024];  /* their "Set-Cookie: ...\r\n" lines, or "" */
+	unsigned restored; /* written new by pixeld */
+	unsigned extended; /* the browser's own, sent back with a longer Max-Age */
+};
+
 /* One request being answered. */
 struct pxd_reqctx {
 	struct pxd_ingest *ing;
 	struct pxd_conn *conn;
 	const struct pxd_http_req *req;
+	/* The configuration generation this request is served under (tenants,
+	 * keys, hosts, CORS): set by pxd_router_dispatch() for its duration. */
+	const struct pxd_conf *conf;
 	enum pxd_endpoint ep;
-	bool head;		   /* HEAD: headers only */
-	bool close;		   /* the connection closes after this answer */
-	struct pxd_sv cors_origin; /* echoed in Access-Control-Allow-Origin when set */
-	const char *allow;	   /* methods of the matched path, for 405 */
-	unsigned status;	   /* set by the reply functions */
-	bool journaled;		   /* an event of this request went to the journal */
-	size_t ip_len;		   /* client address, filled on first use */
+	bool head;			      /* HEAD: headers only */
+	bool close;			      /* the connection closes after this answer */
+	struct pxd_sv cors_origin;	      /* echoed in Access-Control-Allow-Origin when set */
+	bool cors_credentials;		      /* the origin was listed: Allow-Credentials too */
+	const struct pxd_conf_tenant *tenant; /* picked by Host; NULL without [tenant] */
+	struct pxd_sv fp_id;		      /* the first-party id cookie's id, when any */
+	char fp_buf[33];		      /* a new id's hex */
+	char set_cookie[512];		      /* "Set-Cookie: ...\r\n" to send, or "" */
+	bool cookie_new;		      /* set_cookie carries a new id (else a renewed one) */
+	struct pxd_ad_cookies ad_cookies;     /* tenant restore_cookies */
+	bool anonymous;	   /* tenant anonymous or X-Pixeld-Anonymous: 1: no cookie, IP, fp_id */
+	bool gpc;	   /* Sec-GPC: 1 or DNT: 1 under a tenant's honor_gpc */
+	const char *allow; /* methods of the matched path, for 405 */
+	unsigned status;   /* set by the reply functions */
+	bool journaled;	   /* an event of this request went to the journal */
+	bool deferred;	   /* answered later, after the main thread's job (admin_job.h) */
+	size_t ip_len;	   /* client address, filled on first use */
 	char ip[46];
 };
 

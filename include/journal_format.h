@@ -5,6 +5,10 @@
  * torn tail, delete consumed segments). Not the writer's io_uring loop
  * (journal.h). Encoding is for the ingest thread's hot path; everything that
  * touches files runs on a dispatcher thread, at startup, or in pixelctl.
+ * One interface for the delivery core, the loop and pixelctl, implemented in
+ * daemon/journal/: journal_record.c (the codec), journal_dir.c (names and
+ * listings), journal_reader.c (reader and verify), journal_recovery.c (end
+ * of a stream, torn tails, retention).
  *
  * Layout. A journal directory holds one directory per STREAM, named
  * "i<ingest>-s<shard>" in decimal: written only by ingest thread <ingest>, read
@@ -154,6 +158,13 @@ ssize_t pxd_journal_record_seal(void *rec, size_t len, int64_t received_ms);
  */
 enum pxd_journal_bad pxd_journal_record_check(const void *p, size_t avail,
 					      struct pxd_journal_rec *rec);
+
+/*
+ * Returns the length field of the record header at <hdr> (PXD_JOURNAL_HDR_BYTES
+ * readable), unchecked: how many payload bytes to read before
+ * pxd_journal_record_check() can tell. Any thread.
+ */
+uint32_t pxd_journal_record_len(const void *hdr);
 
 /* Returns "ok", "short", "bad_length", "bad_crc" or "missing_segment". */
 const char *pxd_journal_bad_name(enum pxd_journal_bad why);

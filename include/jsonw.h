@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 /*
@@ -48,8 +49,21 @@ void pxd_jsonw_array_end(struct pxd_jsonw *w);
 /* An object member name <k> of <n> bytes, escaped like a string, then ':'. */
 void pxd_jsonw_key(struct pxd_jsonw *w, const char *k, size_t n);
 
+/* A member name the program spells, already quoted and with its ':'
+ * (<n> bytes of "\"ts\":"): copied, not scanned for escapes. */
+void pxd_jsonw_key_quoted(struct pxd_jsonw *w, const char *qk, size_t n);
+
 /* A string value: <n> bytes of <s> (may hold NUL bytes, written as \u0000). */
 void pxd_jsonw_string(struct pxd_jsonw *w, const char *s, size_t n);
+
+/*
+ * A string value or member name in pieces: _open, a _part per piece (each
+ * ending on a UTF-8 character boundary), then _close (with <key>, the ':'
+ * of a member name follows). For text decoded a bit at a time.
+ */
+void pxd_jsonw_str_open(struct pxd_jsonw *w);
+void pxd_jsonw_str_part(struct pxd_jsonw *w, const char *s, size_t n);
+void pxd_jsonw_str_close(struct pxd_jsonw *w, bool key);
 
 void pxd_jsonw_int(struct pxd_jsonw *w, int64_t v);
 
@@ -68,10 +82,57 @@ void pxd_jsonw_null(struct pxd_jsonw *w);
 void pxd_jsonw_raw(struct pxd_jsonw *w, const char *json, size_t n);
 
 /*
+ * Returns the length of the well-formed UTF-8 sequence at <s> (<n> bytes
+ * left; RFC 3629 §4: no overlongs, surrogates or code points above
+ * U+10FFFF), or 0 when the lead byte or a continuation byte is wrong. The
+ * JSON readers (event_beacon.c) hold input to the same rule.
+ */
+size_t pxd_jsonw_utf8_len(const unsigned char *s, size_t n);
+
+/*
  * NUL-terminates the output. Returns its length (without the NUL), or the
  * first error: -ENOSPC when it did not fit in the buffer, -EINVAL for a
  * non-finite number. On error the buffer content is unspecified.
  */
 ssize_t pxd_jsonw_finish(struct pxd_jsonw *w);
+
+/* inline definitions */
+
+/*
+ * Returns how many bytes from <s> (<n> of them) need no escaping in a JSON
+ * string and are plain ASCII: 0x20..0x7f but '"' and '\\'. Eight bytes at a
+ * time: a byte is flagged when it is below 0x20, equal to '"' or '\\' (the
+ * zero-byte test on x ^ c), or has its high bit set. A borrow can flag a byte
+ * only above one already flagged, so the lowest flag is the first such byte.
+ */
+static inline size_t pxd_jsonw_plain_run(const char *s, size_t n)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t high = UINT64_C(0x8080808080808080);
+	size_t i = 0;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		uint64_t q;
+		uint64_t b;
+		uint64_t m;
+
+		memcpy(&x, s + i, sizeof(x));
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		m = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
+		if (m)
+			return i + (size_t)(__builtin_ctzll(m) >> 3);
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			break;
+	}
+	return i;
+}
 
 #endif

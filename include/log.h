@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log.h - structured log lines on stderr: "ts level component: message k=v".
- * Owns the level threshold and the per-site rate limiter; never sees PII or
- * secrets (callers pass hashes or nothing). Any thread: each line is one
- * write(2) so lines from different threads never interleave.
+ * log.h - structured log lines on stderr, as text "ts level component:
+ * message" or one JSON object per line (server.log_format, for journald and
+ * Loki). Owns the level threshold, the format and the per-site rate limiter;
+ * never sees PII or secrets (callers pass hashes or nothing). Any thread:
+ * each line is one write(2) so lines from different threads never interleave.
  */
 #ifndef PXD_LOG_H
 #define PXD_LOG_H
@@ -19,13 +20,26 @@ enum pxd_log_level {
 	PXD_LOG_DEBUG,
 };
 
+enum pxd_log_format {
+	PXD_LOG_FORMAT_TEXT = 0,
+	PXD_LOG_FORMAT_JSON, /* {"ts":…,"level":…,"component":…,"msg":…} */
+};
+
 /* Sets the threshold; lines above it are dropped. Call before threads start. */
 void pxd_log_set_level(enum pxd_log_level level);
 
 /* Parses "err|warn|info|debug"; returns 0 or -EINVAL. */
 int pxd_log_level_parse(const char *s, enum pxd_log_level *out);
 
-/* Writes one line "<iso-time> <level> <component>: <message>" to stderr. */
+/* Parses "text|json"; returns 0 or -EINVAL. */
+int pxd_log_format_parse(const char *s, enum pxd_log_format *out);
+
+/* Sets the line format. Call before threads start. */
+void pxd_log_set_format(enum pxd_log_format format);
+
+/* Writes one line to stderr: "<iso-time> <level> <component>: <message>", or
+ * in JSON the same four fields with the message escaped. A message longer
+ * than a line (about 1 KiB) is cut, never split. */
 void pxd_log(enum pxd_log_level level, const char *component, const char *fmt, ...)
     pxd_printf(3, 4);
 

@@ -12,10 +12,13 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "conf.h"
+#include "conf_tenant.h"
 #include "email_token.h"
 #include "first_open.h"
 #include "mail_proxy.h"
 #include "refusal.h"
+#include "tls.h"
 
 struct pxd_buf;
 
@@ -24,6 +27,8 @@ enum pxd_endpoint {
 	PXD_EP_PIXEL_GIF = 0,
 	PXD_EP_PIXEL,
 	PXD_EP_BEACON,
+	PXD_EP_S2S,
+	PXD_EP_SEGMENT,
 	PXD_EP_PREFLIGHT,
 	PXD_EP_EMAIL_OPEN,
 	PXD_EP_HEALTH,
@@ -64,7 +69,14 @@ struct pxd_metrics_ingest {
 	uint64_t requests[PXD_EP_COUNT][PXD_ST_COUNT];
 	uint64_t events_accepted[PXD_EP_COUNT];
 	uint64_t events_rejected[PXD_REFUSAL_COUNT];
-	uint64_t conn_open; /* gauge */
+	uint64_t tenant_accepted[PXD_CONF_TENANT_MAX]; /* by position in [tenant] order */
+	uint64_t tenant_refused[PXD_CONF_TENANT_MAX];
+	uint64_t tenant_bytes[PXD_CONF_TENANT_MAX]; /* of the accepted events' lines */
+	uint64_t tenant_cookies_set[PXD_CONF_TENANT_MAX];
+	uint64_t tenant_cookies_extended[PXD_CONF_TENANT_MAX];
+	uint64_t tenant_cookies_restored[PXD_CONF_TENANT_MAX]; /* _fbp/_fbc written new */
+	uint64_t conn_open;				       /* gauge */
+	uint64_t conn_slots_resident; /* gauge: slots whose memory is held, once a second */
 	uint64_t conn_accepted;
 	uint64_t conn_refused;	/* over server.max_connections */
 	uint64_t conn_timeouts; /* 408 */
@@ -81,7 +93,10 @@ struct pxd_metrics_ingest {
 	uint64_t journal_commit_ms_sum;
 	uint64_t email_rejected[PXD_EMAIL_VERDICT_COUNT]; /* [0] unused */
 	uint64_t email_opens[PXD_OPEN_KIND_COUNT];
+	uint64_t segment_hashed_dropped; /* *_sha256 traits not 64 lowercase hex */
 	struct pxd_first_open_stats first_open;
+	struct pxd_first_open_stats s2s_dedup; /* event_ids recorded by the keyed APIs */
+	struct pxd_tls_stats tls;
 } pxd_cache_aligned;
 
 /* One destination on one dispatcher shard; written by that shard only. */
@@ -102,14 +117,20 @@ struct pxd_metrics_dest {
 struct pxd_metrics {
 	unsigned ningest;
 	unsigned nshards;
+	/* Destination slots in use: only grows, by a reload that adds destinations
+	 * (daemon/delivery/dispatch_pool.c); the main thread stores it after the
+	 * new slots' names, other threads load it (pxd_metrics_ndests()). */
 	unsigned ndests;
-	const char *const *dest_names;	   /* ndests entries */
+	const char *const *dest_names;	   /* PXD_CONF_MAX_DESTS entries, ndests set */
 	struct pxd_metrics_ingest *ingest; /* ningest */
-	struct pxd_metrics_dest *dest;	   /* nshards * ndests, [shard][dest] */
+	/* nshards * PXD_CONF_MAX_DESTS, [shard][slot] (pxd_metrics_dest_row()):
+	 * allocated for every slot at start, so adding destinations never
+	 * reallocates what a /metrics reader is summing. */
+	struct pxd_metrics_dest *dest;
 	int64_t started_ms;
 };
 
-/* Allocates zeroed counters. Returns 0 or -ENOMEM. */
+/* Allocates zeroed counters (rows for every destination slot). Returns 0 or -ENOMEM. */
 int pxd_metrics_init(struct pxd_metrics *m, unsigned ningest, unsigned nshards, unsigned ndests,
 		     const char *const *dest_names);
 void pxd_metrics_fini(struct pxd_metrics *m);
@@ -147,6 +168,19 @@ static inline void pxd_stat_add(uint64_t *c, uint64_t n)
 static inline uint64_t pxd_stat_get(const uint64_t *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* Any thread: the destination slots in use (their names are set). */
+static inline unsigned pxd_metrics_ndests(const struct pxd_metrics *m)
+{
+	return __atomic_load_n(&m->ndests, __ATOMIC_ACQUIRE);
+}
+
+/* Destination slot <dest>'s counters on shard <shard>. */
+static inline struct pxd_metrics_dest *pxd_metrics_dest_row(const struct pxd_metrics *m,
+							    unsigned shard, unsigned dest)
+{
+	return &m->dest[(size_t)shard * PXD_CONF_MAX_DESTS + dest];
 }
 
 #endif

@@ -90,6 +90,9 @@ void pxd_payload_sha256_hex(const void *p, size_t n, char out[PXD_SHA256_HEX_LEN
 /* Returns true when <s> is exactly 64 lowercase hex digits (a SHA-256 already). */
 bool pxd_payload_is_sha256(const char *s);
 
+/* pxd_payload_is_sha256() for <n> bytes at <s>. */
+bool pxd_payload_is_sha256_n(const char *s, size_t n);
+
 /* Returns <ev>[<obj>][<key>] (or <ev>[<key>] when <obj> is NULL) when it is a
  * non-empty string, else NULL. The string belongs to <ev>. */
 const char *pxd_payload_str(const json_t *ev, const char *obj, const char *key);
@@ -117,6 +120,20 @@ const char *pxd_payload_event_name(const struct pxd_dest *dest, const char *cano
  */
 enum pxd_delivery pxd_payload_check_common(const json_t *ev, const char *platform, int64_t now_ms,
 					   int64_t max_age_ms, char *reason, size_t reason_len);
+
+/* What pxd_payload_check_common() looks at, read from a tree or a line. */
+struct pxd_payload_facts {
+	bool has_ids;	      /* a non-empty event_id and event name */
+	int64_t ts_ms;	      /* -1: missing or not an integer */
+	bool has_value;	      /* props.value present, of any type */
+	bool value_ok;	      /* ... and a non-negative number */
+	const char *currency; /* props.currency when a non-empty string, else NULL */
+};
+
+/* pxd_payload_check_common()'s rules on <f>. */
+enum pxd_delivery pxd_payload_check_facts(const struct pxd_payload_facts *f, const char *platform,
+					  int64_t now_ms, int64_t max_age_ms, char *reason,
+					  size_t reason_len);
 
 /* Appends the compact JSON of <root> to <b> (numbers with the fewest digits
  * that read back the same). Returns 0 or -ENOMEM. */

@@ -12,7 +12,7 @@
 
 enum pxd_refusal {
 	PXD_REFUSAL_NONE = 0,
-	/* HTTP framing (daemon/http_parse.c) */
+	/* HTTP framing (daemon/http/http_parse.c) */
 	PXD_REFUSAL_BAD_REQUEST_LINE,
 	PXD_REFUSAL_BAD_METHOD,
 	PXD_REFUSAL_BAD_VERSION,
@@ -30,9 +30,11 @@ enum pxd_refusal {
 	PXD_REFUSAL_BODY_TOO_LARGE,
 	PXD_REFUSAL_LENGTH_REQUIRED,
 	PXD_REFUSAL_REQUEST_TIMEOUT,
+	PXD_REFUSAL_PLAIN_HTTP, /* plain HTTP sent to server.tls_listen */
 	/* routing */
 	PXD_REFUSAL_NOT_FOUND,
 	PXD_REFUSAL_UNKNOWN_HOST,
+	PXD_REFUSAL_TENANT_PAUSED,
 	PXD_REFUSAL_METHOD_NOT_ALLOWED,
 	PXD_REFUSAL_ORIGIN_NOT_ALLOWED,
 	PXD_REFUSAL_UNAUTHORIZED,
@@ -41,14 +43,24 @@ enum pxd_refusal {
 	PXD_REFUSAL_BAD_JSON,
 	PXD_REFUSAL_BAD_EVENT,
 	PXD_REFUSAL_BATCH_TOO_LARGE,
+	/* keyed APIs: /s2s/events and the Segment-compatible /v1/ */
+	PXD_REFUSAL_BAD_ENCODING,
+	PXD_REFUSAL_BAD_GZIP,
+	PXD_REFUSAL_DECODED_TOO_LARGE,
+	PXD_REFUSAL_MESSAGE_TOO_LARGE,
+	PXD_REFUSAL_BAD_KEY,
+	PXD_REFUSAL_API_OFF,
+	PXD_REFUSAL_RATE_LIMITED,
 	/* capacity */
 	PXD_REFUSAL_OVERLOADED,
 	PXD_REFUSAL_JOURNAL_FULL,
+	PXD_REFUSAL_REPLICAS_UNREACHABLE,
 	PXD_REFUSAL_INTERNAL,
 	/* not answered as errors, only counted: the client gets its usual answer */
 	PXD_REFUSAL_BOT,
 	PXD_REFUSAL_GOOD_BOT,
-	PXD_REFUSAL_COUNT, /* number of reasons; keep last */
+	PXD_REFUSAL_DUPLICATE, /* an event_id already accepted within s2s.dedup_window */
+	PXD_REFUSAL_COUNT,     /* number of reasons; keep last */
 };
 
 struct pxd_refusal_info {

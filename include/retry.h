@@ -72,19 +72,24 @@ enum pxd_retry_breaker_state {
 };
 
 /*
- * A circuit breaker. CLOSED counts consecutive failed requests and opens at
- * <threshold>; OPEN lets the first pxd_retry_breaker_allow() after
- * <cooldown_ms> through as the single probe and turns HALF_OPEN; the probe's
- * result closes it (success) or opens it again for another cool-down
- * (failure). Results that arrive while OPEN came from requests sent before it
- * opened and change nothing. Fields are the module's own.
+ * A circuit breaker. CLOSED counts consecutive failed requests that came
+ * without a Retry-After (a platform that says when is throttling, not down)
+ * and opens at <threshold>; OPEN lets the first pxd_retry_breaker_allow()
+ * at its probe time through as the single probe and turns HALF_OPEN; the
+ * probe's result closes it (success) or opens it again (failure). The probe
+ * time is the earliest of the platform's Retry-After and a cool-down that
+ * doubles with each consecutive opening, from PXD_RETRY_BASE_MS up to
+ * <cooldown_ms>. Results that arrive while OPEN came from requests sent
+ * before it opened and change nothing, except that a Retry-After among them
+ * can bring the probe forward. Fields are the module's own.
  */
 struct pxd_retry_breaker {
 	enum pxd_retry_breaker_state _state;
 	uint32_t _failures;
 	uint32_t _threshold;
 	uint32_t _cooldown_ms;
-	uint64_t _opened_at_ms;
+	uint32_t _opens; /* consecutive openings, reset by a success */
+	uint64_t _probe_at_ms;
 };
 
 /* Starts <b> CLOSED. A <threshold> of 0 is taken as 1. */
@@ -107,8 +112,10 @@ bool pxd_retry_request_failed(const struct pxd_outcome *out, size_t n);
 /* Reports a request the destination answered (any outcome but a whole-request retry). */
 void pxd_retry_breaker_success(struct pxd_retry_breaker *b);
 
-/* Reports a request that failed as a whole: transport error, 5xx, 429, throttling. */
-void pxd_retry_breaker_failure(struct pxd_retry_breaker *b, uint64_t now_ms);
+/* Reports a request that failed as a whole (transport error, 5xx, 429,
+ * throttling) and the Retry-After it came with in ms (0: none). */
+void pxd_retry_breaker_failure(struct pxd_retry_breaker *b, uint64_t now_ms,
+			       uint32_t retry_after_ms);
 
 /* Returns the state at <now_ms> (OPEN stays OPEN until allow() takes the probe). */
 enum pxd_retry_breaker_state pxd_retry_breaker_state(const struct pxd_retry_breaker *b);

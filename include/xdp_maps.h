@@ -3,9 +3,10 @@
  * xdp_maps.h - the XDP filter's maps seen from user space, whoever loaded
  * them: open them from their pins, add/remove/list allow and deny CIDRs,
  * load the list files, sweep expired blocks, read the counters and the
- * runtime config. Used by daemon/xdp_ctl.c (pixeld) and pixelctl alike.
+ * runtime config. Used by daemon/xdp/xdp_ctl.c (pixeld) and pixelctl alike.
  * Does not load or attach programs. Any thread: every operation is a bpf(2)
- * call on fds that stay read-only after open.
+ * call on fds that stay read-only after open. Implemented in daemon/xdp/:
+ * xdp_maps.c (maps), xdp_cidr.c (CIDR text), xdp_list_file.c (list files).
  */
 #ifndef PXD_XDP_MAPS_H
 #define PXD_XDP_MAPS_H
@@ -19,16 +20,22 @@
 #include "conf.h"
 #include "xdp_filter.h"
 
-/* The map fds; -1 where not open. */
+struct bpf_object;
+
+/* The map fds, -1 where not open, and the prefilter bits mapped from prefix_bits (or NULL). */
 struct pxd_xdp_maps {
 	int allow_v4;
 	int allow_v6;
-	int deny_v4;
+	int deny_v4; /* the trie: deny entries of the lengths the hash does not hold */
 	int deny_v6;
+	int deny_hash_v4; /* PXD_XDP_DENY_HASHED lengths */
+	int deny_hash_v6;
+	int prefix_bits;
 	int bucket_v4;
 	int bucket_v6;
 	int counters;
 	int config;
+	struct pxd_xdp_prefix_word *bits;
 };
 
 enum pxd_xdp_list {
@@ -57,6 +64,20 @@ void pxd_xdp_maps_init(struct pxd_xdp_maps *m);
  */
 int pxd_xdp_maps_open_pinned(const char *pin_dir, struct pxd_xdp_maps *m);
 
+/*
+ * Takes the maps of a loaded xdp_filter object (the loader's, a test's, the bench's): <m>
+ * gets its own fds (dup'd), so pxd_xdp_maps_close() applies as after open_pinned. Returns 0,
+ * -ENOENT when a map is missing, or -errno; on error nothing stays open.
+ */
+int pxd_xdp_maps_from_object(const struct bpf_object *obj, struct pxd_xdp_maps *m);
+
+/*
+ * Sets the prefilter bits of every allow and deny entry already in the maps: pins left by a
+ * build without the prefilter hold entries the program would otherwise skip. Returns 0 or
+ * -errno.
+ */
+int pxd_xdp_maps_mark_all(const struct pxd_xdp_maps *m);
+
 /* Closes the fds of <m> and sets them to -1. Accepts a closed or half-open <m>. */
 void pxd_xdp_maps_close(struct pxd_xdp_maps *m);
 
@@ -72,7 +93,8 @@ int pxd_xdp_maps_unpin(const char *pin_dir);
 
 /*
  * Parses "192.0.2.0/24", "2001:db8::/32" or a bare address (full length)
- * into <out>, clearing host bits. Returns 0 or -EINVAL.
+ * into <out> with pxd_conf_value_cidr(). Returns 0 or -EINVAL, also for
+ * bits set past the prefix ("10.1.2.3/8" matches nothing it says).
  */
 int pxd_xdp_cidr_parse(const char *s, struct pxd_conf_cidr *out);
 
@@ -90,7 +112,9 @@ uint64_t pxd_xdp_maps_now(const struct pxd_xdp_maps *m);
 
 /*
  * Adds <c> to <list> with <origin>, expiring at <expires_ns> on the filter's
- * clock (0: never; allow entries never expire). An existing entry for the
+ * clock (0: never; allow entries never expire). Deny entries of the lengths
+ * PXD_XDP_DENY_HASHED names go to the exact-match hash, the rest to the trie;
+ * the prefilter bits are set first. An existing entry for the
  * same CIDR is kept when it is stronger: a static entry beats a dynamic one,
  * a manual static entry beats a file one, and a later expiry beats an earlier.
  * Returns 0, -E2BIG when the map is full, or another -errno.
@@ -99,12 +123,16 @@ int pxd_xdp_maps_add(const struct pxd_xdp_maps *m, enum pxd_xdp_list list,
 		     const struct pxd_conf_cidr *c, enum pxd_xdp_origin origin,
 		     uint64_t expires_ns);
 
-/* Removes exactly <c> from <list>. Returns 0, -ENOENT when it is not there, or -errno. */
+/*
+ * Removes exactly <c> from <list> (from the map its length lives in). Returns 0, -ENOENT when
+ * it is not there, or -errno. Prefilter bits stay set (see PXD_XDP_PREFIX_BITS).
+ */
 int pxd_xdp_maps_del(const struct pxd_xdp_maps *m, enum pxd_xdp_list list,
 		     const struct pxd_conf_cidr *c);
 
 /*
- * Calls <fn> for each entry of <list>, IPv4 first, in the maps' own order.
+ * Calls <fn> for each entry of <list>, IPv4 first (the deny hash, then the
+ * trie, for each family), in the maps' own order.
  * A snapshot of the keys is taken first, so <fn> may add or delete entries.
  * Returns 0, <fn>'s non-zero return, or -errno (-ENOMEM).
  */

@@ -5,8 +5,12 @@ set -eu
 
 PKGS="build-essential pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 liburing-dev libck-dev libjemalloc-dev libjansson-dev libinih-dev libhyperscan-dev \
-libcurl4-openssl-dev libssl-dev libcmocka-dev libclang-rt-14-dev \
-iproute2 curl python3 nginx-light wrk xdp-tools gnuplot-nox clang-format"
+libcurl4-openssl-dev libssl-dev libpsl-dev libcmocka-dev libclang-rt-14-dev libsystemd-dev \
+libnats-dev nats-server \
+iproute2 curl python3 nginx-light wrk xdp-tools gnuplot-nox clang-format \
+openssl mandoc man-db prometheus chromium nodejs"
+# A nodejs from elsewhere may bring its own npm; Debian's is a separate package.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 missing=""
 for p in $PKGS; do
@@ -14,6 +18,10 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+
+# npm comes with nodejs from some repositories and as Debian's own package
+# otherwise: it is only missing when the command is.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 if [ -z "$missing" ]; then
 	exit 0

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerates daemon/data/bot_ua.txt, the bot user-agent patterns pixeld
-# embeds (daemon/bot_ua.c), from the crawler-user-agents project
+# embeds (daemon/event/bot_ua.c), from the crawler-user-agents project
 # (https://github.com/monperrus/crawler-user-agents, MIT licence): its
 # crawler-user-agents.json lists one regular expression per crawler, tested
 # upstream against real browser user agents.

@@ -6,7 +6,8 @@
  * request, limits hold, and a prefix answers -EAGAIN or what the whole input
  * answers. Build and run (seeds are read, new inputs go to the first dir):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
- *     tests/fuzz/fuzz_http_parse.c daemon/http_parse.c daemon/refusal.c -o fuzz_http_parse
+ *     tests/fuzz/fuzz_http_parse.c daemon/http/http_parse.c daemon/http/refusal.c -o
+ * fuzz_http_parse
  *   ./fuzz_http_parse -dict=tests/fuzz/http.dict -max_len=20000 -max_total_time=60 \
  *     NEW_DIR tests/fuzz/corpus/http_parse
  */

@@ -88,7 +88,7 @@ class Mock:
                         what="%d %s events at the mock" % (len(want), platform))
 
 
-def dest_conf(port, only=None, linger="20ms"):
+def dest_conf(port, only=None, linger="20"):
     base = "http://127.0.0.1:%d" % port
     all_dests = {
         "meta": "type = meta\npixel_id = 1234567890\napi_version = v25.0\naccess_token = test-meta\n",
@@ -127,9 +127,9 @@ def send(px, ev):
     return ev["event_id"]
 
 
-def with_stack(fn, mock_args=(), only=None, linger="20ms", threads=1):
+def with_stack(fn, mock_args=(), only=None, linger="20", threads=1, server_extra=""):
     mock = Mock(mock_args).start()
-    px = Pixeld(dest=dest_conf(mock.port, only, linger), threads=threads)
+    px = Pixeld(dest=dest_conf(mock.port, only, linger), threads=threads, server_extra=server_extra)
     try:
         px.start()
         fn(mock, px)
@@ -184,7 +184,7 @@ def test_every_name_reaches_every_destination():
         assert hooks[ids["Purchase"]]["event"] == "Purchase", hooks[ids["Purchase"]]
         assert len(set(mock.ids("meta"))) == len(NAMES)
         m = px.metrics()
-        assert m.get('pixeld_dest_requests_total{dest="meta"}', 0) >= 1, m
+        assert m.get('pixeld_destination_requests_total{destination="meta"}', 0) >= 1, m
     with_stack(body)
 
 
@@ -221,7 +221,7 @@ def test_one_bad_event_in_a_meta_batch_is_isolated():
         assert [d["event_id"] for d in dl] == [bad], dl
         assert bad not in mock.ids("meta")
         assert sorted(mock.ids("meta")) == sorted(ids), "each good event exactly once"
-    with_stack(body, mock_args=["--meta-reject-marker", "POISON"], only=["meta"], linger="400ms")
+    with_stack(body, mock_args=["--meta-reject-marker", "POISON"], only=["meta"], linger="400")
 
 
 def test_tiktok_error_in_200_retried_or_dead_lettered_by_code():
@@ -285,8 +285,8 @@ def test_consent_denied_never_reaches_an_ad_destination():
             assert denied not in mock.ids(p) and denied2 not in mock.ids(p), p
         assert {"o-" + denied, "o-" + denied2}.isdisjoint(mock.ids("google_ads"))
         m = px.metrics()
-        assert m['pixeld_dest_consent_skipped_total{dest="meta",reason="ad_storage_denied"}'] == 1, m
-        assert m['pixeld_dest_consent_skipped_total{dest="meta",reason="ad_user_data_denied"}'] == 1
+        assert m['pixeld_destination_consent_skipped_total{destination="meta",reason="ad_storage_denied"}'] == 1, m
+        assert m['pixeld_destination_consent_skipped_total{destination="meta",reason="ad_user_data_denied"}'] == 1
     with_stack(body, only=["meta", "tiktok", "gads", "hooks"])
 
 

@@ -5,7 +5,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from pxtest import (Pixeld, Sock, http_get, http_post, request, run_tests, wait_for)
+from pxtest import (UA, Pixeld, Sock, http_get, http_post, request, run_tests, wait_for)
 
 GIF_LEN = 43
 P = None  # the shared daemon of this file
@@ -187,6 +187,31 @@ def test_keepalive_pipelining_1000():
              timeout=20, what="1000 pipelined events")
 
 
+def test_bot_verdict_follows_each_request():
+    """The human verdict is kept per connection (intake.c): an agent that
+    changes on a keep-alive connection, pipelined or not, is judged again."""
+    bot = "python-requests/2.31.0"
+    rejected = 'pixeld_events_rejected_total{reason="bot"}'
+    before = P.metric(rejected)
+    s = Sock(P.port)
+    agents = [UA, bot, UA, bot, bot, UA]
+    # the first three one by one, the rest pipelined in one write
+    for i, ua in enumerate(agents[:3]):
+        s.send(b"GET /p?e=PageView&id=ua-%d HTTP/1.1\r\nHost: x\r\nUser-Agent: %s\r\n\r\n"
+               % (i, ua.encode()))
+        assert s.response()[0] == 204
+    s.send(b"".join(b"GET /p?e=PageView&id=ua-%d HTTP/1.1\r\nHost: x\r\nUser-Agent: %s\r\n\r\n"
+                    % (i + 3, ua.encode()) for i, ua in enumerate(agents[3:])))
+    for _ in agents[3:]:
+        assert s.response()[0] == 204
+    s.close()
+    want = {"ua-%d" % i for i, ua in enumerate(agents) if ua == UA}
+    wait_for(lambda: {e.get("event_id") for e in P.events()} >= want, what="the human agents' events")
+    got = {e.get("event_id") for e in P.events() if e.get("event_id", "").startswith("ua-")}
+    assert got == want, got
+    assert P.metric(rejected) - before == 3, P.metric(rejected) - before
+
+
 def test_admin_status_via_pixelctl():
     import subprocess
     from pxtest import PIXELCTL
@@ -207,7 +232,7 @@ def main():
                    test_beacon_json_and_text_plain, test_beacon_batch, test_beacon_generates_uuid7,
                    test_beacon_validation_errors, test_cors_preflight, test_health_and_metrics,
                    test_error_codes, test_chunked_beacon, test_keepalive_pipelining_1000,
-                   test_admin_status_via_pixelctl])
+                   test_bot_verdict_follows_each_request, test_admin_status_via_pixelctl])
     finally:
         P.cleanup()
 

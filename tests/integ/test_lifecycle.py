@@ -7,7 +7,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from pxtest import PIXELD, Pixeld, Sock, free_port, http_get, run_tests, wait_for
@@ -86,7 +85,8 @@ def test_sighup_reopens_sink():
         rotated = p.events_path + ".1"
         os.rename(p.events_path, rotated)
         p.proc.send_signal(signal.SIGHUP)
-        time.sleep(0.3)
+        wait_for(lambda: "SIGHUP: reopening sink files" in p.read_log(), timeout=10,
+                 what="pixeld took the SIGHUP")
         http_get(p.port, "/p?e=PageView&id=after-rotate")
         wait_for(lambda: [e for e in p.events() if e["event_id"] == "after-rotate"], what="event in new file")
         old = [json.loads(l)["event_id"] for l in open(rotated)]

@@ -79,8 +79,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# A skip before any check is "cannot run here" (exit 77; tests/run.sh fails
+# it under CI=true); once checks have run it would hide their results, so it
+# is a failure.
 skip() {
 	echo "skip: $*"
+	if ((pass + fail > 0)); then
+		echo "$pass passed, $((fail + 1)) failed (a skip after checks ran is a failure)"
+		exit 1
+	fi
 	exit 77
 }
 
@@ -173,7 +180,7 @@ start_pixeld() { # mode
 	# "failed: <why>", never "off".
 	if [[ $state == off ]]; then
 		skip "$PIXELD does not start XDP (/health/ready says xdp: off with" \
-			"xdp.interface set): wire daemon/xdp_ctl.c into pixeld"
+			"xdp.interface set): wire daemon/xdp/xdp_ctl.c into pixeld"
 	fi
 	echo "     /health/ready xdp: $state"
 	return 1

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * adapter_test.h - what the adapter unit tests (test_meta.c, test_ga4.c,
- * test_google_ads.c, test_tiktok.c, test_webhook.c) share: a destination
+ * test_google_ads.c, test_tiktok.c, test_webhook.c, ...) share: a destination
  * built from key/value pairs and run through the adapter's init, canonical
  * events and golden bodies read from tests/golden/ (the tests run from the
  * repository root, as `make test` does), and a field-by-field JSON
- * comparison that names the first path that differs. Include after
- * <cmocka.h>.
+ * comparison that names the first path that differs; test_http_out.c takes
+ * the destination keys alone. Include after <cmocka.h>.
  */
 #ifndef PXD_TEST_ADAPTER_TEST_H
 #define PXD_TEST_ADAPTER_TEST_H
@@ -18,6 +18,7 @@
 
 #include "adapter.h"
 #include "daemon.h"
+#include "event_line.h"
 
 #define GOLDEN_DIR "tests/golden"
 #define TEST_CONF "/etc/pixeld.ini"
@@ -46,14 +47,20 @@ static inline struct tdest *tdest_new(const struct pxd_adapter *a)
 	return t;
 }
 
-static inline void tdest_set(struct tdest *t, const char *key, const char *value)
+/* Adds <key> = <value> to the destination section <d>, on the line after the last key. */
+static inline void pxd_test_dest_set(struct pxd_conf_dest *d, const char *key, const char *value)
 {
-	struct pxd_conf_kv *kv = &t->conf.kv[t->conf.nkv];
+	struct pxd_conf_kv *kv = &d->kv[d->nkv];
 
-	assert_true(t->conf.nkv < PXD_CONF_MAX_DEST_KEYS);
+	assert_true(d->nkv < PXD_CONF_MAX_DEST_KEYS);
 	snprintf(kv->key, sizeof(kv->key), "%s", key);
 	snprintf(kv->value, sizeof(kv->value), "%s", value);
-	kv->line = t->conf.line + 1 + (int)t->conf.nkv++;
+	kv->line = d->line + 1 + (int)d->nkv++;
+}
+
+static inline void tdest_set(struct tdest *t, const char *key, const char *value)
+{
+	pxd_test_dest_set(&t->conf, key, value);
 }
 
 /* Runs the adapter's init; returns its result with the message in t->err. */
@@ -107,16 +114,23 @@ static inline json_t *golden(const char *rel)
 
 /*
  * A batch over canonical events: each item gets the compact line (as the
- * journal holds it) and the parsed event. Lines are freed by batch_free().
+ * journal holds it), the parsed event and the read line. Lines are freed by batch_free().
  */
 static inline void batch_make(struct pxd_batch *b, struct pxd_batch_item *items, json_t **evs,
 			      size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char *line = json_dumps(evs[i], JSON_COMPACT);
+		struct pxd_event_line *el;
 
 		assert_non_null(line);
-		items[i] = (struct pxd_batch_item){ line, strlen(line), evs[i] };
+		items[i] =
+		    (struct pxd_batch_item){ .line = line, .len = strlen(line), .ev = evs[i] };
+		/* As the dispatcher hands them to line readers: read once. */
+		el = malloc(sizeof(*el));
+		assert_non_null(el);
+		assert_int_equal(pxd_event_line_read(el, line, items[i].len), 0);
+		items[i].el = el;
 	}
 	b->items = items;
 	b->n = n;
@@ -124,8 +138,10 @@ static inline void batch_make(struct pxd_batch *b, struct pxd_batch_item *items,
 
 static inline void batch_free(struct pxd_batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t i = 0; i < b->n; i++) {
 		free((char *)b->items[i].line);
+		free((struct pxd_event_line *)b->items[i].el);
+	}
 }
 
 static inline struct pxd_response response(long status, const char *body)
@@ -208,6 +224,87 @@ static inline void assert_body_golden(const struct pxd_request *req, const char 
 	assert_json_same(want, got, rel);
 	json_decref(got);
 	json_decref(want);
+}
+
+/*
+ * Builds golden event events/<name> alone through <t>'s adapter into <req>
+ * and compares the body with tests/golden/<dir>/<name>. The caller checks
+ * the URL and headers, then frees req->body.
+ */
+static inline void assert_build_golden(struct tdest *t, const char *dir, const char *name,
+				       struct pxd_request *req)
+{
+	struct pxd_batch_item item;
+	struct pxd_batch b;
+	char rel[128];
+	json_t *ev;
+
+	snprintf(rel, sizeof(rel), "events/%s", name);
+	ev = golden(rel);
+	batch_make(&b, &item, &ev, 1);
+	assert_int_equal(t->dest.adapter->build(&t->dest, &b, req), 0);
+	snprintf(rel, sizeof(rel), "%s/%s", dir, name);
+	assert_body_golden(req, rel);
+	batch_free(&b);
+	json_decref(ev);
+}
+
+/* The canonical action_source words (event.h), in pxd_ad_source order. */
+static const char *const pxd_test_sources[] = {
+	"website",	    "app",   "phone_call", "physical_store",
+	"system_generated", "email", "chat",	   "other",
+};
+
+/*
+ * Builds a copy of golden event <rel> with action_source <source> (NULL:
+ * none) alone through <t> and returns the parsed body (the caller frees
+ * it), or NULL when build refuses the event. <url> (when not NULL) gets the
+ * request URL.
+ */
+static inline json_t *build_with_source(struct tdest *t, const char *rel, const char *source,
+					char url[2048])
+{
+	struct pxd_batch_item item;
+	struct pxd_request req = { 0 };
+	struct pxd_batch b;
+	json_t *ev = golden(rel), *body = NULL;
+
+	if (source)
+		json_object_set_new(ev, "action_source", json_string(source));
+	else
+		json_object_del(ev, "action_source");
+	batch_make(&b, &item, &ev, 1);
+	if (t->dest.adapter->build(&t->dest, &b, &req) == 0)
+		body = json_loadb(req.body.p, req.body.len, 0, NULL);
+	if (url)
+		memcpy(url, req.url, sizeof(req.url));
+	pxd_buf_free(&req.body);
+	batch_free(&b);
+	json_decref(ev);
+	return body;
+}
+
+/* Runs <t>'s classify for <n> (at most 4) items without events over an
+ * answer <status> with <body>; a 429 carries a Retry-After of 5 s. */
+static inline void tdest_classify(struct tdest *t, size_t n, const char *body, long status,
+				  struct pxd_outcome *out)
+{
+	struct pxd_batch_item items[4] = { 0 };
+	struct pxd_batch b = { items, n };
+	struct pxd_response r = response(status, body);
+
+	assert_true(n <= 4);
+	r.retry_after_ms = status == 429 ? 5000 : 0;
+	t->dest.adapter->classify(&t->dest, &b, &r, out);
+}
+
+/* Runs <t>'s validate on <ev> (freed) with a 192-byte <reason>. */
+static inline enum pxd_delivery tdest_validate(struct tdest *t, json_t *ev, char *reason)
+{
+	enum pxd_delivery d = t->dest.adapter->validate(&t->dest, ev, reason, 192);
+
+	json_decref(ev);
+	return d;
 }
 
 /* A copy of golden event <rel> with "ts" moved to <ago_ms> before now, for

@@ -43,12 +43,45 @@ static int setup(void **state)
 	return 0;
 }
 
-static const char *ip_of(const struct sockaddr_storage *peer, const char *xff)
+/* The client address with X-Forwarded-For field lines <lines> (NULL-ended), in order. */
+static const char *ip_of_lines(const struct sockaddr_storage *peer, const char *const *lines)
 {
 	static char out[PXD_CLIENT_IP_MAX];
+	struct pxd_http_header h[8];
+	size_t n = 0;
 
-	pxd_client_ip(&conf, peer, pxd_sv_cstr(xff), out);
+	h[n++] = (struct pxd_http_header){ pxd_sv_cstr("Host"), pxd_sv_cstr("x") };
+	for (; *lines; lines++) {
+		h[n++] =
+		    (struct pxd_http_header){ pxd_sv_cstr("X-Forwarded-For"), pxd_sv_cstr(*lines) };
+		h[n++] = (struct pxd_http_header){ pxd_sv_cstr("Accept"), pxd_sv_cstr("*/*") };
+	}
+	pxd_client_ip(&conf, peer, h, n, out);
 	return out;
+}
+
+static const char *ip_of(const struct sockaddr_storage *peer, const char *xff)
+{
+	const char *const lines[] = { xff, NULL };
+
+	return ip_of_lines(peer, lines);
+}
+
+/* All field lines count, joined in order: a first line the client wrote never chooses. */
+static void test_every_xff_line_counts_right_to_left(void **state)
+{
+	struct sockaddr_storage peer;
+	const char *const spoof[] = { "6.6.6.6", "198.51.100.7", NULL };
+	const char *const chain[] = { "6.6.6.6, 198.51.100.7", "10.1.1.1", "10.2.2.2", NULL };
+	const char *const trusted_only[] = { "10.3.3.3", "10.4.4.4", NULL };
+
+	(void)state;
+	set_peer4(&peer, "10.0.0.1");
+	assert_string_equal(ip_of_lines(&peer, spoof), "198.51.100.7");
+	assert_string_equal(ip_of_lines(&peer, chain), "198.51.100.7");
+	assert_string_equal(ip_of_lines(&peer, trusted_only), "10.3.3.3");
+	set_peer4(&peer, "203.0.113.9");
+	assert_string_equal(ip_of_lines(&peer, spoof), "203.0.113.9");
 }
 
 static void test_untrusted_peer_ignores_xff(void **state)
@@ -107,6 +140,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_untrusted_peer_ignores_xff),
+		cmocka_unit_test(test_every_xff_line_counts_right_to_left),
 		cmocka_unit_test(test_trusted_chain_takes_rightmost_untrusted),
 		cmocka_unit_test(test_ipv6_and_mapped),
 		cmocka_unit_test(test_cidr_bits),

@@ -302,6 +302,8 @@ static void test_full_file_sets_every_key(void **state)
 	assert_string_equal(d->events[1], "Purchase");
 	assert_int_equal(d->batch_max_events, 1000);
 	assert_int_equal(d->linger_ms, 250);
+	assert_true(d->linger_set);
+	assert_false(c->dests[0].linger_set);
 	assert_int_equal(d->nkv, 2);
 	assert_string_equal(pxd_conf_dest_get(d, "pixel_id", &line), "123");
 	assert_int_equal(line, 39);
@@ -354,11 +356,34 @@ static void test_comments_indentation_bom_and_crlf_are_read(void **state)
 			    "https://h.example/p?a=1;b=2");
 }
 
+/* README: linger_ms = 0 sends at once; only a left-out key takes the type's default. */
+static void test_linger_zero_is_kept_apart_from_unset(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(load(f, "[destination \"a\"]\ntype = meta\nlinger_ms = 0\n", NULL), 0);
+	assert_int_equal(f->conf->dests[0].linger_ms, 0);
+	assert_true(f->conf->dests[0].linger_set);
+	/* A key named for its unit takes a plain number of it (conf_value.h). */
+	assert_int_equal(load(f, "[destination \"a\"]\ntype = meta\nlinger_ms = 1s\n", NULL),
+			 -EINVAL);
+	assert_int_equal(load(f, "[destination \"a\"]\ntype = meta\nlinger_ms = 0\n", NULL), 0);
+	assert_int_equal(f->conf->dests[0].linger_ms, 0);
+	assert_true(f->conf->dests[0].linger_set);
+	assert_int_equal(load(f, "[destination \"a\"]\ntype = meta\n", NULL), 0);
+	assert_false(f->conf->dests[0].linger_set);
+	assert_int_equal(load(f, "[destination \"a\"]\ntype = meta\nlinger_ms = 20\n", NULL), 0);
+	assert_int_equal(f->conf->dests[0].linger_ms, 20);
+	assert_int_not_equal(load(f, "[destination \"a\"]\ntype = meta\nlinger_ms = 60001\n", NULL),
+			     0);
+}
+
 static void test_unknown_section_names_its_line(void **state)
 {
 	expect_error(*state, "[server]\nthreads = 2\n[bogus]\n", 3,
-		     "[bogus]: unknown section; use [server], [journal], [xdp], [email] or "
-		     "[destination \"NAME\"]");
+		     "[bogus]: unknown section; use [server], [journal], [xdp], [email], [nats], "
+		     "[s2s], [tls], "
+		     "[certificate \"NAME\"], [tenant \"NAME\"] or [destination \"NAME\"]");
 }
 
 static void test_unknown_key_names_its_line(void **state)
@@ -367,10 +392,11 @@ static void test_unknown_key_names_its_line(void **state)
 
 	expect_error(
 	    f, "[server]\n\nthread = 2\n", 3,
-	    "server.thread: unknown key; [server] takes listen, admin_listen, data_dir, "
+	    "server.thread: unknown key; [server] takes listen, admin_listen, tls_listen, "
+	    "handshake_timeout, data_dir, "
 	    "threads, dispatchers, max_connections, idle_timeout, request_timeout, "
-	    "shutdown_timeout, cors_origins, hosts, trusted_proxies, admin_key, tenant, user, "
-	    "log_level, ring_size");
+	    "shutdown_timeout, cors_origins, hosts, trusted_proxies, admin_key, write_keys, "
+	    "secret_keys, tenant, user, log_level, log_format, ring_size, role, usage_interval");
 	expect_error(f, "[journal]\nsize = 1G\n", 2,
 		     "journal.size: unknown key; [journal] takes dir, ack, commit_interval, "
 		     "segment_bytes, max_bytes");
@@ -393,7 +419,13 @@ static void test_bad_value_quotes_it_and_says_what_to_write(void **state)
 	expect_error(f, "[server]\nlog_level = loud\n", 2,
 		     "server.log_level: \"loud\" is not a log level; use err, warn, info or debug");
 	expect_error(f, "[journal]\nack = sometimes\n", 2,
-		     "journal.ack: \"sometimes\" is not an ack mode; use fast or durable");
+		     "journal.ack: \"sometimes\" is not an ack mode; use fast, durable or "
+		     "replicated (role ingest)");
+	expect_error(f, "[server]\nrole = both\n", 2,
+		     "server.role: \"both\" is not a role; use all, ingest or dispatch");
+	expect_error(f, "[journal]\nack = replicated\n", 2,
+		     "journal.ack: replicated needs server.role = ingest (the answer waits for the "
+		     "JetStream PubAck); use fast or durable");
 	expect_error(f, "[server]\nring_size = 3000\n", 2,
 		     "server.ring_size: \"3000\" is not a power of two; use a power of two from "
 		     "1024 to 4194304");
@@ -411,8 +443,9 @@ static void test_bad_value_quotes_it_and_says_what_to_write(void **state)
 	expect_error(f, "[server]\nthreads = \x01\"x\n", 2,
 		     "server.threads: \"?\\\"x\" is not a number; use 0 (one per CPU) to 256");
 	expect_error(f, "[destination \"a\"]\ntype = jsonl\nlinger_ms = soon\n", 3,
-		     "destination.a.linger_ms: \"soon\" is not a duration; use 0 to 60s (a number "
-		     "of ms, or with ms, s, m or h)");
+		     "destination.a.linger_ms: \"soon\" is not a number; use a number of "
+		     "milliseconds from 0 (send at once) to 60000; leave it out for the "
+		     "destination type's default");
 	expect_error(
 	    f, "[destination \"a\"]\ntype = jsonl\nevents = Page View\n", 3,
 	    "destination.a.events: \"Page View\" is not an event name; use a comma list of "
@@ -587,7 +620,9 @@ static void test_durations_and_sizes_parse_at_their_edges(void **state)
 		{ "server", "idle_timeout", "1h", 0, 3600000 },
 		{ "server", "idle_timeout", "61m", -EINVAL, 0 },
 		{ "server", "idle_timeout", "999ms", -EINVAL, 0 },
-		{ "server", "idle_timeout", "1000", 0, 1000 },
+		{ "server", "idle_timeout", "1000", -EINVAL, 0 }, /* no unit: conf_value.h */
+		{ "server", "idle_timeout", "1000ms", 0, 1000 },
+		{ "server", "shutdown_timeout", "0", 0, 0 },
 		{ "server", "request_timeout", "100ms", 0, 100 },
 		{ "server", "request_timeout", "10m", 0, 600000 },
 		{ "server", "request_timeout", "1.5s", -EINVAL, 0 },
@@ -629,11 +664,14 @@ static void test_durations_and_sizes_parse_at_their_edges(void **state)
 	}
 	expect_error(
 	    f, "[server]\nidle_timeout = 2h\n", 2,
-	    "server.idle_timeout: \"2h\" is out of range; use 1s to 1h (a number of ms, or "
-	    "with ms, s, m or h)");
+	    "server.idle_timeout: \"2h\" is out of range; use 1s to 1h (a number with ms, s, "
+	    "m, h or d, e.g. 500ms, 10s, 5m)");
+	expect_error(f, "[server]\nidle_timeout = 60\n", 2,
+		     "server.idle_timeout: \"60\" has no unit; use 1s to 1h (a number with ms, s, "
+		     "m, h or d, e.g. 500ms, 10s, 5m)");
 	expect_error(f, "[journal]\nsegment_bytes = 64 M\n", 2,
 		     "journal.segment_bytes: \"64 M\" is not a size; use 1M to 1G (bytes, or with "
-		     "K, M or G)");
+		     "K, M or G, e.g. 64M)");
 }
 
 static void test_addresses_parse_numerically(void **state)
@@ -979,6 +1017,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_too_many_destination_keys_and_long_values_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_linger_zero_is_kept_apart_from_unset, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_durations_and_sizes_parse_at_their_edges,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addresses_parse_numerically, setup, teardown),

@@ -125,28 +125,17 @@ static void test_base_url_is_trimmed_and_checked(void **state)
 static void test_durations(void **state)
 {
 	struct pxd_conf_email *c = *state;
-	uint32_t v = 0;
 	char err[256];
 
-	assert_int_equal(pxd_conf_email_duration_parse("400d", &v), 0);
-	assert_int_equal(v, 400 * 86400);
-	assert_int_equal(pxd_conf_email_duration_parse("90m", &v), 0);
-	assert_int_equal(v, 5400);
-	assert_int_equal(pxd_conf_email_duration_parse("12h", &v), 0);
-	assert_int_equal(v, 43200);
-	assert_int_equal(pxd_conf_email_duration_parse("45s", &v), 0);
-	assert_int_equal(v, 45);
-	assert_int_equal(pxd_conf_email_duration_parse("45", &v), 0);
-	assert_int_equal(v, 45);
-	assert_int_equal(pxd_conf_email_duration_parse("", &v), -EINVAL);
-	assert_int_equal(pxd_conf_email_duration_parse("d", &v), -EINVAL);
-	assert_int_equal(pxd_conf_email_duration_parse("-1d", &v), -EINVAL);
-	assert_int_equal(pxd_conf_email_duration_parse("1w", &v), -EINVAL);
-	assert_int_equal(pxd_conf_email_duration_parse("1dd", &v), -EINVAL);
-	assert_int_equal(pxd_conf_email_duration_parse("4294967295", &v), 0);
-	assert_int_equal(pxd_conf_email_duration_parse("4294967296", &v), -ERANGE);
-	assert_int_equal(pxd_conf_email_duration_parse("49711d", &v), -ERANGE);
-
+	/* The one rule (conf_value.h): a bare number other than 0 has no unit. */
+	assert_int_equal(pxd_conf_email_set(c, "scanner_window", "45", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "has no unit"));
+	assert_int_equal(pxd_conf_email_set(c, "scanner_window", "45s", err, sizeof(err)), 0);
+	assert_int_equal(c->scanner_window_s, 45);
+	assert_int_equal(pxd_conf_email_set(c, "scanner_window", "1500ms", err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(pxd_conf_email_set(c, "default_ttl", "90m", err, sizeof(err)), 0);
+	assert_int_equal(c->default_ttl_s, 5400);
 	assert_int_equal(pxd_conf_email_set(c, "default_ttl", "3650d", err, sizeof(err)), 0);
 	assert_int_equal(pxd_conf_email_set(c, "default_ttl", "3651d", err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "3651d"));

@@ -99,8 +99,10 @@ static void test_rates(void **state)
 
 	(void)state;
 	pxd_conf_xdp_defaults(&c);
-	assert_int_equal(set(&c, "rate", "50", err), 0);
+	assert_int_equal(set(&c, "rate", "50/s", err), 0);
 	assert_int_equal(c.rate_interval_ns, NS / 50);
+	assert_int_equal(set(&c, "rate", "600/min", err), 0);
+	assert_int_equal(c.rate_interval_ns, NS / 10);
 	assert_int_equal(set(&c, "rate", "3600/h", err), 0);
 	assert_int_equal(c.rate_interval_ns, NS);
 	assert_int_equal(set(&c, "rate", "off", err), 0);
@@ -110,12 +112,12 @@ static void test_rates(void **state)
 	assert_int_equal(set(&c, "rate", "100000000/s", err), 0);
 	assert_int_equal(c.rate_interval_ns, 10);
 
-	static const char *const bad[] = { "",	    "/s",   "fast",  "50/d",	    "50/",
+	static const char *const bad[] = { "",	    "/s",   "fast",  "50",	    "50/",
 					   "50/ss", "-5/s", "5.5/s", "100000001/s", " 50/s" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		c.rate_interval_ns = 7;
 		assert_int_equal(set(&c, "rate", bad[i], err), -EINVAL);
-		assert_non_null(strstr(err, "is not a rate (write N/s"));
+		assert_non_null(strstr(err, "is not a rate; write a count per s, m or h"));
 		assert_int_equal(c.rate_interval_ns, 7);
 	}
 }
@@ -178,8 +180,8 @@ static void test_durations(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(pxd_conf_xdp_parse_ttl("600", &s, err, sizeof(err)), 0);
-	assert_int_equal(s, 600);
+	assert_int_equal(pxd_conf_xdp_parse_ttl("600", &s, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "has no unit"));
 	assert_int_equal(pxd_conf_xdp_parse_ttl("45s", &s, err, sizeof(err)), 0);
 	assert_int_equal(s, 45);
 	assert_int_equal(pxd_conf_xdp_parse_ttl("10m", &s, err, sizeof(err)), 0);
@@ -187,7 +189,8 @@ static void test_durations(void **state)
 	assert_int_equal(pxd_conf_xdp_parse_ttl("7d", &s, err, sizeof(err)), 0);
 	assert_int_equal(s, 7 * 86400);
 
-	static const char *const bad[] = { "", "m", "0", "8d", "10x", "-1m", "1.5h", "10 m" };
+	static const char *const bad[] = { "",	  "m",	  "0",	  "8d",	   "10x",
+					   "-1m", "1.5h", "10 m", "1500ms" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		s = 99;
 		assert_int_equal(pxd_conf_xdp_parse_ttl(bad[i], &s, err, sizeof(err)), -EINVAL);

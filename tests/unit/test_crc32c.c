@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crc32c.h"
+#include "daemon/journal/crc32c.h"
 
 /* RFC 3720 B.4 and the "check" value of the CRC catalogue. */
 static void test_known_vectors(void **state)

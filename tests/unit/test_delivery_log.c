@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "delivery_log.h"
+#include "daemon/delivery/delivery_log.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -93,7 +93,7 @@ static void test_replay_queues_the_event_bytes_for_one_destination(void **state)
 	const struct pxd_dispatch_replay *q = NULL;
 
 	(void)state;
-	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev)), 0);
+	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev), NULL), 0);
 	assert_int_equal(queued(), 1);
 	for (unsigned s = 0; s < 2 && !q; s++)
 		q = shards[s].replay_head;
@@ -112,7 +112,7 @@ static void test_same_event_always_goes_to_the_same_shard_in_order(void **state)
 
 	(void)state;
 	for (int k = 0; k < 3; k++)
-		assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, a, strlen(a)), 0);
+		assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, a, strlen(a), NULL), 0);
 	s = shards[0].replay_n ? 0 : 1;
 	assert_int_equal(shards[s].replay_n, 3);
 	assert_int_equal(shards[!s].replay_n, 0);
@@ -128,10 +128,10 @@ static void test_replay_refuses_local_and_unknown_destinations(void **state)
 	static const char ev[] = "{\"event\":\"Lead\"}";
 
 	(void)state;
-	assert_int_equal(pxd_dispatcher_replay(&daemon_, 1, ev, strlen(ev)), -ENOENT);
-	assert_int_equal(pxd_dispatcher_replay(&daemon_, 2, ev, strlen(ev)), -ENOENT);
+	assert_int_equal(pxd_dispatcher_replay(&daemon_, 1, ev, strlen(ev), NULL), -ENOENT);
+	assert_int_equal(pxd_dispatcher_replay(&daemon_, 2, ev, strlen(ev), NULL), -ENOENT);
 	daemon_.ndisp = 0;
-	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev)), -ENOENT);
+	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev), NULL), -ENOENT);
 	daemon_.ndisp = 2;
 	assert_int_equal(queued(), 0);
 }
@@ -142,13 +142,13 @@ static void test_replay_queue_is_bounded(void **state)
 	unsigned s;
 
 	(void)state;
-	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev)), 0);
+	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev), NULL), 0);
 	s = shards[0].replay_n ? 0 : 1;
 	/* Pretend the shard is full rather than allocating 100,000 records. */
 	shards[s].replay_n = PXD_DISPATCH_REPLAY_MAX;
-	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev)), -ENOSPC);
+	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev), NULL), -ENOSPC);
 	shards[s].replay_n = 1;
-	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev)), 0);
+	assert_int_equal(pxd_dispatcher_replay(&daemon_, 0, ev, strlen(ev), NULL), 0);
 	assert_int_equal(shards[s].replay_n, 2);
 }
 
@@ -175,14 +175,17 @@ static void test_metrics_sum_shards_and_leave_local_destinations_out(void **stat
 	hd[1][0].st.requests = 5;
 	assert_int_equal(pxd_dispatch_metrics_render(&daemon_, &out), 0);
 	assert_non_null(out.p);
-	assert_true(has_line(&out, "pixeld_dest_dead_letters_total{dest=\"hooks\"} 5"));
-	assert_true(has_line(&out, "pixeld_dest_consent_skipped_total{dest=\"hooks\",reason="
-				   "\"ad_storage_denied\"} 4"));
-	assert_true(has_line(&out, "pixeld_dest_consent_skipped_total{dest=\"hooks\",reason="
-				   "\"ad_user_data_denied\"} 1"));
-	assert_true(has_line(&out, "pixeld_dest_in_flight{dest=\"hooks\"} 3"));
-	assert_true(has_line(&out, "pixeld_dest_requests_total{dest=\"hooks\"} 15"));
-	assert_null(memmem(out.p, out.len, "dest=\"file\"", 11));
+	assert_true(
+	    has_line(&out, "pixeld_destination_dead_letters_total{destination=\"hooks\"} 5"));
+	assert_true(
+	    has_line(&out, "pixeld_destination_consent_skipped_total{destination=\"hooks\",reason="
+			   "\"ad_storage_denied\"} 4"));
+	assert_true(
+	    has_line(&out, "pixeld_destination_consent_skipped_total{destination=\"hooks\",reason="
+			   "\"ad_user_data_denied\"} 1"));
+	assert_true(has_line(&out, "pixeld_destination_in_flight{destination=\"hooks\"} 3"));
+	assert_true(has_line(&out, "pixeld_destination_requests_total{destination=\"hooks\"} 15"));
+	assert_null(memmem(out.p, out.len, "destination=\"file\"", 18));
 	pxd_buf_free(&out);
 }
 
@@ -196,18 +199,25 @@ static void test_latency_histogram_is_cumulative(void **state)
 	hd[0][0].st.latency_bucket[PXD_DISPATCH_LATENCY_BUCKETS - 1] = 1; /* > 10 s */
 	hd[0][0].st.latency_sum_ms = 12345;
 	assert_int_equal(pxd_dispatch_metrics_render(&daemon_, &out), 0);
+	assert_true(has_line(
+	    &out,
+	    "pixeld_destination_request_seconds_bucket{destination=\"hooks\",le=\"0.005\"} 1"));
+	assert_true(has_line(
+	    &out,
+	    "pixeld_destination_request_seconds_bucket{destination=\"hooks\",le=\"0.010\"} 1"));
+	assert_true(has_line(
+	    &out,
+	    "pixeld_destination_request_seconds_bucket{destination=\"hooks\",le=\"0.025\"} 3"));
+	assert_true(has_line(
+	    &out,
+	    "pixeld_destination_request_seconds_bucket{destination=\"hooks\",le=\"10.000\"} 3"));
+	assert_true(has_line(
+	    &out,
+	    "pixeld_destination_request_seconds_bucket{destination=\"hooks\",le=\"+Inf\"} 4"));
 	assert_true(
-	    has_line(&out, "pixeld_dest_request_seconds_bucket{dest=\"hooks\",le=\"0.005\"} 1"));
+	    has_line(&out, "pixeld_destination_request_seconds_count{destination=\"hooks\"} 4"));
 	assert_true(
-	    has_line(&out, "pixeld_dest_request_seconds_bucket{dest=\"hooks\",le=\"0.010\"} 1"));
-	assert_true(
-	    has_line(&out, "pixeld_dest_request_seconds_bucket{dest=\"hooks\",le=\"0.025\"} 3"));
-	assert_true(
-	    has_line(&out, "pixeld_dest_request_seconds_bucket{dest=\"hooks\",le=\"10.000\"} 3"));
-	assert_true(
-	    has_line(&out, "pixeld_dest_request_seconds_bucket{dest=\"hooks\",le=\"+Inf\"} 4"));
-	assert_true(has_line(&out, "pixeld_dest_request_seconds_count{dest=\"hooks\"} 4"));
-	assert_true(has_line(&out, "pixeld_dest_request_seconds_sum{dest=\"hooks\"} 12.345"));
+	    has_line(&out, "pixeld_destination_request_seconds_sum{destination=\"hooks\"} 12.345"));
 	pxd_buf_free(&out);
 }
 
@@ -219,11 +229,11 @@ static void test_breaker_gauge_shows_the_worst_shard(void **state)
 	hd[0][0].st.breaker_state = PXD_RETRY_BREAKER_HALF_OPEN;
 	hd[1][0].st.breaker_state = PXD_RETRY_BREAKER_OPEN;
 	assert_int_equal(pxd_dispatch_metrics_render(&daemon_, &out), 0);
-	assert_true(has_line(&out, "pixeld_dest_breaker_state{dest=\"hooks\"} 1"));
+	assert_true(has_line(&out, "pixeld_destination_breaker_state{destination=\"hooks\"} 1"));
 	pxd_buf_free(&out);
 	hd[1][0].st.breaker_state = PXD_RETRY_BREAKER_CLOSED;
 	assert_int_equal(pxd_dispatch_metrics_render(&daemon_, &out), 0);
-	assert_true(has_line(&out, "pixeld_dest_breaker_state{dest=\"hooks\"} 2"));
+	assert_true(has_line(&out, "pixeld_destination_breaker_state{destination=\"hooks\"} 2"));
 	pxd_buf_free(&out);
 }
 

@@ -225,6 +225,7 @@ struct seen {
 	char ids[64][PXD_DLQ_ID_LEN + 1];
 	char event_ids[64][32];
 	bool replayed[64];
+	bool pending[64];
 	size_t n;
 };
 
@@ -236,6 +237,7 @@ static int collect(void *ctx, const struct pxd_dlq_record *r)
 	snprintf(s->ids[s->n], sizeof(s->ids[0]), "%s", r->id);
 	snprintf(s->event_ids[s->n], sizeof(s->event_ids[0]), "%s", r->event_id);
 	s->replayed[s->n] = r->replayed;
+	s->pending[s->n] = r->replay_pending;
 	s->n++;
 	return 0;
 }
@@ -309,19 +311,21 @@ static void test_scan_skips_bad_and_partial_lines(void **state)
 }
 
 struct sent {
+	char ids[64][PXD_DLQ_ID_LEN + 1];
 	char dest[64][32];
 	char events[64][512];
 	size_t n;
 	size_t fail_at; /* callback number that fails, 0: none */
 };
 
-static int enqueue(void *ctx, const char *dest, const char *event, size_t len)
+static int enqueue(void *ctx, const char *id, const char *dest, const char *event, size_t len)
 {
 	struct sent *s = ctx;
 
 	if (s->fail_at && s->n + 1 == s->fail_at)
 		return -ENOSPC;
 	assert_true(s->n < 64 && len < sizeof(s->events[0]));
+	snprintf(s->ids[s->n], sizeof(s->ids[0]), "%s", id);
 	snprintf(s->dest[s->n], sizeof(s->dest[0]), "%s", dest);
 	memcpy(s->events[s->n], event, len);
 	s->events[s->n][len] = '\0';
@@ -389,6 +393,80 @@ static void test_replay_hands_back_original_lines_once(void **state)
 	}
 }
 
+/* A replay stays pending until its outcome is in <dest>.settled: what the
+ * shards queue again after a crash. */
+static void test_replay_is_pending_until_settled(void **state)
+{
+	struct fixture *f = *state;
+	struct pxd_dlq_replay_stats st;
+	struct sent s = { 0 };
+	struct seen seen;
+	char id[PXD_DLQ_ID_LEN + 1];
+
+	append(f, "meta", "m-1", T0, id);
+	append(f, "meta", "m-2", T0, NULL);
+	assert_int_equal(scan(f, "meta", 0, NULL, &seen), 2);
+	assert_false(seen.pending[0] || seen.pending[1]);
+	assert_int_equal(replay(f, "meta", 0, &s, &st), 0);
+	assert_string_equal(s.ids[0], id);
+	assert_int_equal(scan(f, "meta", 0, NULL, &seen), 2);
+	assert_true(seen.pending[0] && seen.pending[1]);
+
+	assert_int_equal(pxd_dlq_settle(f->q, "meta", id), 0);
+	assert_int_equal(pxd_dlq_sync(f->q), 0);
+	assert_int_equal(scan(f, "meta", 0, NULL, &seen), 2);
+	assert_false(seen.pending[0]);
+	assert_true(seen.pending[1] && seen.replayed[0] && seen.replayed[1]);
+	assert_int_equal(pxd_dlq_settle(f->q, "meta", "short"), -EINVAL);
+	assert_int_equal(pxd_dlq_settle(f->q, "../x", id), -EINVAL);
+}
+
+/* Replays recorded before .settled existed are not pending: an upgrade
+ * does not send every replayed dead letter again. */
+static void test_replay_without_settled_file_is_not_pending(void **state)
+{
+	struct fixture *f = *state;
+	struct pxd_dlq_replay_stats st;
+	struct sent s = { 0 };
+	struct seen seen;
+	char path[128];
+
+	append(f, "meta", "m-1", T0, NULL);
+	assert_int_equal(replay(f, "meta", 0, &s, &st), 0);
+	snprintf(path, sizeof(path), "%s/dlq/meta.settled", f->dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(scan(f, "meta", 0, NULL, &seen), 1);
+	assert_true(seen.replayed[0]);
+	assert_false(seen.pending[0]);
+}
+
+/* pending_only (the shards' resume at start) reads a destination's entries
+ * only while one of its replays has no outcome. */
+static void test_pending_only_reads_destinations_with_a_pending_replay(void **state)
+{
+	struct fixture *f = *state;
+	struct pxd_dlq_filter flt = { .pending_only = true };
+	struct pxd_dlq_replay_stats st;
+	struct sent s = { 0 };
+	struct seen seen = { 0 };
+	char id[PXD_DLQ_ID_LEN + 1], err[256];
+
+	append(f, "meta", "m-1", T0, id);
+	append(f, "tiktok", "t-1", T0, NULL);
+	assert_int_equal(pxd_dlq_scan(f->dir, &flt, collect, &seen, NULL, err, sizeof(err)), 0);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(replay(f, "meta", 0, &s, &st), 0);
+	assert_int_equal(pxd_dlq_scan(f->dir, &flt, collect, &seen, NULL, err, sizeof(err)), 0);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.event_ids[0], "m-1");
+	assert_true(seen.pending[0]);
+	assert_int_equal(pxd_dlq_settle(f->q, "meta", id), 0);
+	assert_int_equal(pxd_dlq_sync(f->q), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(pxd_dlq_scan(f->dir, &flt, collect, &seen, NULL, err, sizeof(err)), 0);
+	assert_int_equal(seen.n, 0);
+}
+
 static void test_replay_since_and_callback_failure(void **state)
 {
 	struct fixture *f = *state;
@@ -429,7 +507,7 @@ static void test_time_parse_and_format(void **state)
 		{ "90m", T0 - 90 * 60000LL },
 		{ "45s", T0 - 45000 },
 		{ "7d", T0 - 7 * 24 * HOUR_MS },
-		{ "30", T0 - 30000 },
+		{ "30s", T0 - 30000 },
 	};
 	static const char *const bad[] = { "",
 					   "yesterday",
@@ -438,6 +516,7 @@ static void test_time_parse_and_format(void **state)
 					   "2024-11-22T18:26:40.Z",
 					   "2024-11-22T18:26:40+0100",
 					   "1w",
+					   "30",
 					   "-1h" };
 	char text[PXD_DLQ_TIME_LEN + 1];
 	int64_t ms;
@@ -560,6 +639,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_replay_hands_back_original_lines_once, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_replay_is_pending_until_settled, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_replay_without_settled_file_is_not_pending,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pending_only_reads_destinations_with_a_pending_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_since_and_callback_failure, setup,
 						teardown),
 		cmocka_unit_test(test_time_parse_and_format),

@@ -12,15 +12,7 @@
 
 #include "compiler.h"
 #include "event.h"
-
-#define NOW_MS INT64_C(1732300000456)
-
-struct fixture {
-	struct pxd_event ev;
-	struct pxd_uuid7 uuid;
-	char out[4096];
-	char detail[256];
-};
+#include "event_test.h"
 
 #define SET(field, lit) ((field) = PXD_SV(lit))
 
@@ -90,52 +82,41 @@ static const char full_record[] =
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f || pxd_uuid7_init(&f->uuid)) {
-		free(f);
+	if (event_setup(state))
 		return -1;
-	}
-	fill_full(&f->ev);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	free(*state);
+	fill_full(&((struct event_fixture *)*state)->ev);
 	return 0;
 }
 
 static void test_full_event_serializes_exactly(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	ssize_t n;
 
 	assert_int_equal(pxd_event_check(&f->ev, NOW_MS, f->detail, sizeof(f->detail)),
 			 PXD_REFUSAL_NONE);
-	n = pxd_event_serialize(&f->ev, NOW_MS, &f->uuid, f->out, sizeof(f->out));
+	n = pxd_event_serialize(&f->ev, NOW_MS, &f->uuid, f->line, sizeof(f->line));
 	assert_int_equal(n, strlen(full_record));
-	assert_string_equal(f->out, full_record);
+	assert_string_equal(f->line, full_record);
 	/* no plain direct identifier survives */
-	assert_null(strstr(f->out, "ohn"));
-	assert_null(strstr(f->out, "mith"));
-	assert_null(strstr(f->out, "gmail"));
-	assert_null(strstr(f->out, "(650)"));
-	assert_null(strstr(f->out, "ale\""));
-	assert_null(strstr(f->out, "1990"));
-	assert_null(strchr(f->out, '\n'));
+	assert_null(strstr(f->line, "ohn"));
+	assert_null(strstr(f->line, "mith"));
+	assert_null(strstr(f->line, "gmail"));
+	assert_null(strstr(f->line, "(650)"));
+	assert_null(strstr(f->line, "ale\""));
+	assert_null(strstr(f->line, "1990"));
+	assert_null(strchr(f->line, '\n'));
 }
 
 static void test_defaults_filled_when_absent(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct pxd_event *ev = &f->ev;
 	ssize_t n;
 
 	pxd_event_reset(ev);
 	SET(ev->name, "PageView");
-	n = pxd_event_serialize(ev, NOW_MS, &f->uuid, f->out, sizeof(f->out));
+	n = pxd_event_serialize(ev, NOW_MS, &f->uuid, f->line, sizeof(f->line));
 	assert_true(n > 0);
 	/* received_at and ts from the clock, a UUIDv7 made of the same ms */
 	assert_int_equal(ev->received_at, NOW_MS);
@@ -143,15 +124,15 @@ static void test_defaults_filled_when_absent(void **state)
 	assert_ptr_equal(ev->event_id.p, ev->_id_buf);
 	assert_int_equal(ev->event_id.n, PXD_UUID7_LEN);
 	assert_memory_equal(ev->_id_buf, "01935520-4cc8-7", 15);
-	assert_memory_equal(f->out, "{\"v\":1,\"event_id\":\"01935520-4cc8-7", 34);
-	assert_string_equal(f->out + 34 + PXD_UUID7_LEN - 15,
+	assert_memory_equal(f->line, "{\"v\":1,\"event_id\":\"01935520-4cc8-7", 34);
+	assert_string_equal(f->line + 34 + PXD_UUID7_LEN - 15,
 			    "\",\"event\":\"PageView\",\"ts\":1732300000456,"
 			    "\"received_at\":1732300000456,\"source\":\"pixel\"}");
 }
 
 static void test_props_json_and_custom_props(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct pxd_event *ev = &f->ev;
 
 	pxd_event_reset(ev);
@@ -161,8 +142,8 @@ static void test_props_json_and_custom_props(void **state)
 	ev->value = 5;
 	ev->has_value = true;
 	SET(ev->props_json, "{\"value\":5,\"contents\":[{\"id\":\"a\"}]}");
-	assert_true(pxd_event_serialize(ev, NOW_MS, &f->uuid, f->out, sizeof(f->out)) > 0);
-	assert_string_equal(f->out,
+	assert_true(pxd_event_serialize(ev, NOW_MS, &f->uuid, f->line, sizeof(f->line)) > 0);
+	assert_string_equal(f->line,
 			    "{\"v\":1,\"event_id\":\"e\",\"event\":\"Lead\",\"ts\":1732300000456,"
 			    "\"received_at\":1732300000456,\"source\":\"pixel\","
 			    "\"props\":{\"value\":5,\"contents\":[{\"id\":\"a\"}]}}");
@@ -176,8 +157,8 @@ static void test_props_json_and_custom_props(void **state)
 	ev->custom[1].name = PXD_SV("n");
 	ev->custom[1].value = PXD_SV("");
 	ev->ncustom = 2;
-	assert_true(pxd_event_serialize(ev, NOW_MS, &f->uuid, f->out, sizeof(f->out)) > 0);
-	assert_non_null(strstr(f->out, ",\"props\":{\"plan\":\"pro \\\"x\\\"\",\"n\":\"\"}}"));
+	assert_true(pxd_event_serialize(ev, NOW_MS, &f->uuid, f->line, sizeof(f->line)) > 0);
+	assert_non_null(strstr(f->line, ",\"props\":{\"plan\":\"pro \\\"x\\\"\",\"n\":\"\"}}"));
 }
 
 /* Address fields already hashed by the client stay as sent; invalid PII
@@ -185,7 +166,7 @@ static void test_props_json_and_custom_props(void **state)
 static void test_user_edge_values(void **state)
 {
 	static const char h[] = "79adb2a2fce5c6ba215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621";
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct pxd_event *ev = &f->ev;
 
 	pxd_event_reset(ev);
@@ -196,15 +177,53 @@ static void test_user_edge_values(void **state)
 	SET(ev->user[PXD_USER_FIELD_PHONE], "123");
 	SET(ev->user[PXD_USER_FIELD_GENDER], "other");
 	SET(ev->user[PXD_USER_FIELD_FIRST_NAME], "  ");
-	assert_true(pxd_event_serialize(ev, NOW_MS, &f->uuid, f->out, sizeof(f->out)) > 0);
-	assert_non_null(strstr(f->out,
+	assert_true(pxd_event_serialize(ev, NOW_MS, &f->uuid, f->line, sizeof(f->line)) > 0);
+	assert_non_null(strstr(f->line,
 			       ",\"source\":\"pixel\",\"user\":{\"country\":\"79adb2a2fce5c6ba"
 			       "215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621\"}}"));
 }
 
+/* A phone and email that came hashed go out with the E.164 and Google forms
+ * sent beside them; a variant that is not a SHA-256 is refused; beside a
+ * plain value the sent variant is ignored (pixeld derives its own). */
+static void test_hashed_variants_sent_beside(void **state)
+{
+	static const char ph[] = "1111111111111111111111111111111111111111111111111111111111111111";
+	static const char e164[] =
+	    "2222222222222222222222222222222222222222222222222222222222222222";
+	static const char em[] = "3333333333333333333333333333333333333333333333333333333333333333";
+	static const char gm[] = "4444444444444444444444444444444444444444444444444444444444444444";
+	struct event_fixture *f = *state;
+	struct pxd_event *ev = &f->ev;
+
+	pxd_event_reset(ev);
+	SET(ev->event_id, "e");
+	SET(ev->name, "Lead");
+	ev->received_at = NOW_MS;
+	ev->user[PXD_USER_FIELD_PHONE] = PXD_SV(ph);
+	ev->user[PXD_USER_FIELD_PHONE_E164_SHA256] = PXD_SV(e164);
+	ev->user[PXD_USER_FIELD_EMAIL] = PXD_SV(em);
+	ev->user[PXD_USER_FIELD_EMAIL_GOOGLE_SHA256] = PXD_SV(gm);
+	assert_int_equal(pxd_event_check(ev, NOW_MS, f->detail, sizeof(f->detail)),
+			 PXD_REFUSAL_NONE);
+	assert_true(pxd_event_serialize(ev, NOW_MS, &f->uuid, f->line, sizeof(f->line)) > 0);
+	assert_non_null(strstr(f->line, "\"email_google_sha256\":\"4444"));
+	assert_non_null(strstr(f->line, "\"phone_e164_sha256\":\"2222"));
+	assert_non_null(strstr(f->line, "\"phone_sha256\":\"1111"));
+
+	SET(ev->user[PXD_USER_FIELD_PHONE], "+1 555 123 4567");
+	assert_true(pxd_event_serialize(ev, NOW_MS, &f->uuid, f->line, sizeof(f->line)) > 0);
+	assert_null(strstr(f->line, "2222"));
+
+	SET(ev->user[PXD_USER_FIELD_PHONE_E164_SHA256], "not-a-hash");
+	assert_int_equal(pxd_event_check(ev, NOW_MS, f->detail, sizeof(f->detail)),
+			 PXD_REFUSAL_BAD_EVENT);
+	assert_non_null(strstr(f->detail, "user.phone_e164_sha256: must be 64 lowercase hex"));
+}
+
 static void test_check_accepts_limits(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct pxd_event *ev = &f->ev;
 	char name[PXD_EVENT_NAME_MAX];
 	char url[PXD_EVENT_URL_MAX];
@@ -409,7 +428,7 @@ static const struct bad_case bad_cases[] = {
 
 static void test_check_refuses_each_rule(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++) {
 		fill_full(&f->ev);
@@ -423,7 +442,7 @@ static void test_check_refuses_each_rule(void **state)
 
 static void test_detail_is_cut_to_its_buffer(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	char small[8];
 
 	no_name(&f->ev);
@@ -443,7 +462,7 @@ static void test_consent_parse(void **state)
 
 static void test_serialize_enospc_at_every_capacity(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	size_t need = sizeof(full_record); /* with the NUL */
 
 	for (size_t cap = 0; cap <= need; cap++) {
@@ -465,28 +484,35 @@ static void test_serialize_enospc_at_every_capacity(void **state)
 
 static void test_serialize_refuses_nan_value(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	f->ev.value = NAN;
-	assert_int_equal(pxd_event_serialize(&f->ev, NOW_MS, &f->uuid, f->out, sizeof(f->out)),
+	assert_int_equal(pxd_event_serialize(&f->ev, NOW_MS, &f->uuid, f->line, sizeof(f->line)),
 			 -EINVAL);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hashed_variants_sent_beside, setup,
+						event_teardown),
 		cmocka_unit_test_setup_teardown(test_full_event_serializes_exactly, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_defaults_filled_when_absent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_props_json_and_custom_props, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_edge_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check_accepts_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check_refuses_each_rule, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_detail_is_cut_to_its_buffer, setup, teardown),
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_defaults_filled_when_absent, setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_props_json_and_custom_props, setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_user_edge_values, setup, event_teardown),
+		cmocka_unit_test_setup_teardown(test_check_accepts_limits, setup, event_teardown),
+		cmocka_unit_test_setup_teardown(test_check_refuses_each_rule, setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_detail_is_cut_to_its_buffer, setup,
+						event_teardown),
 		cmocka_unit_test(test_consent_parse),
 		cmocka_unit_test_setup_teardown(test_serialize_enospc_at_every_capacity, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_serialize_refuses_nan_value, setup, teardown),
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_serialize_refuses_nan_value, setup,
+						event_teardown),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);

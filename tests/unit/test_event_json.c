@@ -12,58 +12,20 @@
 #include "arena.h"
 #include "compiler.h"
 #include "event_json.h"
+#include "event_test.h"
 
-#define NOW_MS INT64_C(1732300000456)
-
-struct fixture {
-	struct pxd_event_json ej;
-	struct pxd_event ev;
-	struct pxd_uuid7 uuid;
-	char scratch[65536];
-	char line[16384];
-	char detail[256];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f || pxd_uuid7_init(&f->uuid)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	pxd_event_json_free(&f->ej);
-	free(f);
-	return 0;
-}
-
-static enum pxd_refusal parse(struct fixture *f, const char *body)
+static enum pxd_refusal parse(struct event_fixture *f, const char *body)
 {
 	pxd_event_json_free(&f->ej);
 	memset(f->detail, 0, sizeof(f->detail));
 	return pxd_event_json_parse(&f->ej, body, strlen(body), f->detail, sizeof(f->detail));
 }
 
-static enum pxd_refusal get(struct fixture *f, size_t i)
+static enum pxd_refusal get(struct event_fixture *f, size_t i)
 {
 	memset(f->detail, 0, sizeof(f->detail));
 	return pxd_event_json_get(&f->ej, i, NOW_MS, &f->ev, f->scratch, sizeof(f->scratch),
 				  f->detail, sizeof(f->detail));
-}
-
-static void assert_sv(struct pxd_sv v, const char *want)
-{
-	assert_non_null(v.p);
-	assert_int_equal(v.n, strlen(want));
-	assert_memory_equal(v.p, want, v.n);
 }
 
 static const char full_body[] =
@@ -99,7 +61,7 @@ static void test_single_event_fills_every_field(void **state)
 		"rd",
 		"ms",
 	};
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct pxd_event *ev = &f->ev;
 
 	assert_int_equal(parse(f, full_body), PXD_REFUSAL_NONE);
@@ -107,39 +69,40 @@ static void test_single_event_fills_every_field(void **state)
 	assert_null(f->ej.batch);
 	assert_int_equal(get(f, 0), PXD_REFUSAL_NONE);
 	assert_int_equal(ev->source, PXD_EVENT_SOURCE_BEACON);
-	assert_sv(ev->event_id, "evt-1");
-	assert_sv(ev->name, "Purchase");
+	event_assert_sv(ev->event_id, "evt-1");
+	event_assert_sv(ev->name, "Purchase");
 	assert_true(ev->has_ts);
 	assert_int_equal(ev->ts, 1732300000123);
-	assert_sv(ev->url, "https://shop.example/checkout");
-	assert_sv(ev->referrer, "https://search.example/");
-	assert_sv(ev->user[PXD_USER_FIELD_ID], "u-42");
-	assert_sv(ev->user[PXD_USER_FIELD_EMAIL], "  Test@Example.COM ");
-	assert_sv(ev->user[PXD_USER_FIELD_DOB], "1990-01-01");
-	assert_sv(ev->user[PXD_USER_FIELD_GENDER], "Female");
+	event_assert_sv(ev->url, "https://shop.example/checkout");
+	event_assert_sv(ev->referrer, "https://search.example/");
+	event_assert_sv(ev->user[PXD_USER_FIELD_ID], "u-42");
+	event_assert_sv(ev->user[PXD_USER_FIELD_EMAIL], "  Test@Example.COM ");
+	event_assert_sv(ev->user[PXD_USER_FIELD_DOB], "1990-01-01");
+	event_assert_sv(ev->user[PXD_USER_FIELD_GENDER], "Female");
 	for (int i = 0; i < PXD_CLICK_FIELD_COUNT; i++)
-		assert_sv(ev->click[i], clicks[i]);
+		event_assert_sv(ev->click[i], clicks[i]);
 	assert_int_equal(ev->consent[PXD_CONSENT_FIELD_AD_STORAGE], PXD_CONSENT_GRANTED);
 	assert_int_equal(ev->consent[PXD_CONSENT_FIELD_AD_USER_DATA], PXD_CONSENT_GRANTED);
 	assert_int_equal(ev->consent[PXD_CONSENT_FIELD_AD_PERSONALIZATION], PXD_CONSENT_DENIED);
 	assert_int_equal(ev->consent[PXD_CONSENT_FIELD_ANALYTICS_STORAGE], PXD_CONSENT_DENIED);
 	assert_true(ev->has_value);
 	assert_true(ev->value == 99.99);
-	assert_sv(ev->currency, "usd");
-	assert_sv(ev->order_id, "o-1");
+	event_assert_sv(ev->currency, "usd");
+	event_assert_sv(ev->order_id, "o-1");
 	/* compact, in the client's order, nulls dropped, currency upper-cased */
-	assert_sv(ev->props_json,
-		  "{\"value\":99.99,\"currency\":\"USD\",\"order_id\":\"o-1\","
-		  "\"content_ids\":[\"a\",\"b\"],\"contents\":[{\"id\":\"a\",\"quantity\":1,"
-		  "\"price\":9.99},{\"id\":\"b\"}],\"num_items\":2,\"coupon\":\"X \xc3\xa9\\n\","
-		  "\"deep\":{\"k\":[1500,true,false,null,-7]}}");
+	event_assert_sv(
+	    ev->props_json,
+	    "{\"value\":99.99,\"currency\":\"USD\",\"order_id\":\"o-1\","
+	    "\"content_ids\":[\"a\",\"b\"],\"contents\":[{\"id\":\"a\",\"quantity\":1,"
+	    "\"price\":9.99},{\"id\":\"b\"}],\"num_items\":2,\"coupon\":\"X \xc3\xa9\\n\","
+	    "\"deep\":{\"k\":[1500,true,false,null,-7]}}");
 	assert_ptr_equal(ev->props_json.p, f->scratch);
 }
 
 /* The beacon path end to end: body -> event -> the canonical record. */
 static void test_single_event_serializes(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	ssize_t n;
 
 	assert_int_equal(parse(f, full_body), PXD_REFUSAL_NONE);
@@ -157,7 +120,7 @@ static void test_single_event_serializes(void **state)
 
 static void test_batch_reads_each_event(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_int_equal(parse(f,
 			       "{\"batch\":[{\"event\":\"A\"},{\"event\":\"B\",\"ts\":1732300000},"
@@ -165,15 +128,15 @@ static void test_batch_reads_each_event(void **state)
 			 PXD_REFUSAL_NONE);
 	assert_int_equal(f->ej.n, 3);
 	assert_int_equal(get(f, 0), PXD_REFUSAL_NONE);
-	assert_sv(f->ev.name, "A");
+	event_assert_sv(f->ev.name, "A");
 	assert_false(f->ev.has_ts);
 	assert_int_equal(f->ev.props_json.n, 0);
 	assert_int_equal(get(f, 1), PXD_REFUSAL_NONE);
-	assert_sv(f->ev.name, "B");
+	event_assert_sv(f->ev.name, "B");
 	assert_int_equal(f->ev.ts, 1732300000);
 	assert_int_equal(get(f, 2), PXD_REFUSAL_NONE);
-	assert_sv(f->ev.name, "C");
-	assert_sv(f->ev.props_json, "{\"x\":1}");
+	event_assert_sv(f->ev.name, "C");
+	event_assert_sv(f->ev.props_json, "{\"x\":1}");
 	assert_int_equal(get(f, 3), PXD_REFUSAL_INTERNAL);
 }
 
@@ -194,13 +157,13 @@ static char *make_batch(int n)
 
 static void test_batch_500_accepted_501_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	char *body = make_batch(500);
 
 	assert_int_equal(parse(f, body), PXD_REFUSAL_NONE);
 	assert_int_equal(f->ej.n, 500);
 	assert_int_equal(get(f, 499), PXD_REFUSAL_NONE);
-	assert_sv(f->ev.name, "E499");
+	event_assert_sv(f->ev.name, "E499");
 	free(body);
 
 	body = make_batch(501);
@@ -244,7 +207,7 @@ static void test_body_shape_refusals(void **state)
 		{ "{\"event\":\"\xff\"}", PXD_REFUSAL_BAD_JSON,
 		  "line 1 column 10: unable to decode byte 0xff near '\"'" },
 	};
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		assert_int_equal(parse(f, cases[i].body), cases[i].r);
@@ -323,7 +286,7 @@ static const struct event_case event_cases[] = {
 
 static void test_event_detail_classes(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	char body[512];
 	char want[300];
 
@@ -344,7 +307,7 @@ static void test_event_detail_classes(void **state)
 
 static void test_batch_element_not_object(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_int_equal(parse(f, "{\"batch\":[{\"event\":\"A\"},[]]}"), PXD_REFUSAL_NONE);
 	assert_int_equal(get(f, 1), PXD_REFUSAL_BAD_EVENT);
@@ -353,7 +316,7 @@ static void test_batch_element_not_object(void **state)
 
 static void test_item_limits(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	size_t cap = 16384;
 	char *body = malloc(cap);
 	size_t len;
@@ -374,7 +337,7 @@ static void test_item_limits(void **state)
 
 static void test_props_depth_limit(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	char body[256];
 	size_t len;
 
@@ -394,7 +357,7 @@ static void test_props_depth_limit(void **state)
 
 static void test_props_too_large_for_scratch(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_int_equal(parse(f, "{\"event\":\"A\",\"props\":{\"n\":1e9}}"), PXD_REFUSAL_NONE);
 	assert_int_equal(pxd_event_json_get(&f->ej, 0, NOW_MS, &f->ev, f->scratch, 12, f->detail,
@@ -404,12 +367,12 @@ static void test_props_too_large_for_scratch(void **state)
 	assert_int_equal(pxd_event_json_get(&f->ej, 0, NOW_MS, &f->ev, f->scratch, 17, f->detail,
 					    sizeof(f->detail)),
 			 PXD_REFUSAL_NONE);
-	assert_sv(f->ev.props_json, "{\"n\":1000000000}");
+	event_assert_sv(f->ev.props_json, "{\"n\":1000000000}");
 }
 
 static void test_null_members_are_absent(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_int_equal(parse(f, "{\"event\":\"A\",\"event_id\":null,\"ts\":null,\"url\":null,"
 				  "\"user\":{\"email\":null},\"click\":null,\"consent\":"
@@ -422,13 +385,13 @@ static void test_null_members_are_absent(void **state)
 	assert_null(f->ev.user[PXD_USER_FIELD_EMAIL].p);
 	assert_int_equal(f->ev.consent[PXD_CONSENT_FIELD_AD_STORAGE], PXD_CONSENT_UNSET);
 	assert_false(f->ev.has_value);
-	assert_sv(f->ev.props_json, "{}");
+	event_assert_sv(f->ev.props_json, "{}");
 }
 
 /* Every prefix of a valid body is refused as BAD_JSON, never read past. */
 static void test_every_truncated_prefix_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	size_t len = strlen(full_body);
 
 	for (size_t n = 0; n < len; n++) {
@@ -448,7 +411,7 @@ static void test_every_truncated_prefix_is_refused(void **state)
  * without a single allocation reaching malloc. */
 static void test_batch_parses_inside_arena(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct pxd_arena arena;
 	char *body = make_batch(500);
 
@@ -467,22 +430,31 @@ static void test_batch_parses_inside_arena(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_single_event_fills_every_field, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_single_event_serializes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_reads_each_event, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_500_accepted_501_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_body_shape_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_event_detail_classes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_element_not_object, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_item_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_props_depth_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_props_too_large_for_scratch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_null_members_are_absent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_truncated_prefix_is_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_batch_parses_inside_arena, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_single_event_fills_every_field, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_single_event_serializes, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_reads_each_event, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_500_accepted_501_refused, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_body_shape_refusals, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_event_detail_classes, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_element_not_object, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_item_limits, event_setup, event_teardown),
+		cmocka_unit_test_setup_teardown(test_props_depth_limit, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_props_too_large_for_scratch, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_null_members_are_absent, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_every_truncated_prefix_is_refused, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_parses_inside_arena, event_setup,
+						event_teardown),
 	};
 
 	pxd_arena_install_jansson();

@@ -13,47 +13,13 @@
 
 #include "compiler.h"
 #include "event_query.h"
+#include "event_test.h"
 
-#define NOW_MS INT64_C(1732300000456)
-
-struct fixture {
-	struct pxd_event ev;
-	struct pxd_uuid7 uuid;
-	char scratch[8192];
-	char line[4096];
-	char detail[256];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f || pxd_uuid7_init(&f->uuid)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	free(*state);
-	return 0;
-}
-
-static enum pxd_refusal parse(struct fixture *f, const char *q)
+static enum pxd_refusal parse(struct event_fixture *f, const char *q)
 {
 	memset(f->detail, 0, sizeof(f->detail));
 	return pxd_event_query_parse(q, strlen(q), NOW_MS, &f->ev, f->scratch, sizeof(f->scratch),
 				     f->detail, sizeof(f->detail));
-}
-
-static void assert_sv(struct pxd_sv v, const char *want)
-{
-	assert_non_null(v.p);
-	assert_int_equal(v.n, strlen(want));
-	assert_memory_equal(v.p, want, v.n);
 }
 
 static const char every_key[] =
@@ -79,39 +45,39 @@ static void test_every_key(void **state)
 		"rd",
 		"ms",
 	};
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	struct pxd_event *ev = &f->ev;
 
 	assert_int_equal(parse(f, every_key), PXD_REFUSAL_NONE);
 	assert_int_equal(ev->source, PXD_EVENT_SOURCE_PIXEL);
-	assert_sv(ev->name, "Purchase");
-	assert_sv(ev->event_id, "evt-1");
-	assert_sv(ev->url, "https://shop.example/c?a=1");
-	assert_sv(ev->referrer, "https://r.example");
+	event_assert_sv(ev->name, "Purchase");
+	event_assert_sv(ev->event_id, "evt-1");
+	event_assert_sv(ev->url, "https://shop.example/c?a=1");
+	event_assert_sv(ev->referrer, "https://r.example");
 	assert_true(ev->has_ts);
 	assert_int_equal(ev->ts, 1732300000123);
-	assert_sv(ev->user[PXD_USER_FIELD_ID], "u-42");
-	assert_sv(ev->user[PXD_USER_FIELD_EMAIL], "Test@Example.COM");
-	assert_sv(ev->user[PXD_USER_FIELD_PHONE], "+1 650 555 1234");
-	assert_sv(ev->user[PXD_USER_FIELD_FIRST_NAME], "John");
-	assert_sv(ev->user[PXD_USER_FIELD_LAST_NAME], "Smith");
+	event_assert_sv(ev->user[PXD_USER_FIELD_ID], "u-42");
+	event_assert_sv(ev->user[PXD_USER_FIELD_EMAIL], "Test@Example.COM");
+	event_assert_sv(ev->user[PXD_USER_FIELD_PHONE], "+1 650 555 1234");
+	event_assert_sv(ev->user[PXD_USER_FIELD_FIRST_NAME], "John");
+	event_assert_sv(ev->user[PXD_USER_FIELD_LAST_NAME], "Smith");
 	assert_true(ev->has_value);
 	assert_true(ev->value == 99.99);
-	assert_sv(ev->currency, "usd");
-	assert_sv(ev->order_id, "o-1");
+	event_assert_sv(ev->currency, "usd");
+	event_assert_sv(ev->order_id, "o-1");
 	for (int i = 0; i < PXD_CLICK_FIELD_COUNT; i++)
-		assert_sv(ev->click[i], clicks[i]);
+		event_assert_sv(ev->click[i], clicks[i]);
 	assert_int_equal(ev->ncustom, 2);
-	assert_sv(ev->custom[0].name, "plan");
-	assert_sv(ev->custom[0].value, "pro plan");
-	assert_sv(ev->custom[1].name, "step_2");
-	assert_sv(ev->custom[1].value, "\xe2\x82\xac");
+	event_assert_sv(ev->custom[0].name, "plan");
+	event_assert_sv(ev->custom[0].value, "pro plan");
+	event_assert_sv(ev->custom[1].name, "step_2");
+	event_assert_sv(ev->custom[1].value, "\xe2\x82\xac");
 }
 
 /* The pixel path end to end: query -> event -> the canonical record. */
 static void test_query_serializes(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	ssize_t n;
 
 	assert_int_equal(parse(f, "e=Lead&id=x1&v=5&cur=eur&em=Test%40Example.COM&p.plan=pro"
@@ -130,16 +96,16 @@ static void test_query_serializes(void **state)
 
 static void test_defaults_and_empty_values(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_int_equal(parse(f, ""), PXD_REFUSAL_NONE);
-	assert_sv(f->ev.name, "PageView");
+	event_assert_sv(f->ev.name, "PageView");
 	assert_false(f->ev.has_ts);
 	assert_null(f->ev.event_id.p);
 
 	/* empty standard values are absent; a key without '=' too */
 	assert_int_equal(parse(f, "e=&id=&ts=&v=&em=&cur=&url&p.x="), PXD_REFUSAL_NONE);
-	assert_sv(f->ev.name, "PageView");
+	event_assert_sv(f->ev.name, "PageView");
 	assert_null(f->ev.event_id.p);
 	assert_false(f->ev.has_ts);
 	assert_false(f->ev.has_value);
@@ -147,36 +113,36 @@ static void test_defaults_and_empty_values(void **state)
 	assert_null(f->ev.currency.p);
 	assert_null(f->ev.url.p);
 	assert_int_equal(f->ev.ncustom, 1);
-	assert_sv(f->ev.custom[0].value, "");
+	event_assert_sv(f->ev.custom[0].value, "");
 
 	/* stray separators */
 	assert_int_equal(parse(f, "&&e=A&&=x&=&"), PXD_REFUSAL_NONE);
-	assert_sv(f->ev.name, "A");
+	event_assert_sv(f->ev.name, "A");
 }
 
 static void test_unknown_keys_are_ignored_undecoded(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_int_equal(parse(f, "_=1732300000&foo=%zz&E=Purchase&e%3D=x&p.=y&pp.x=1&e=A"),
 			 PXD_REFUSAL_NONE);
-	assert_sv(f->ev.name, "A");
+	event_assert_sv(f->ev.name, "A");
 	assert_int_equal(f->ev.ncustom, 0);
 }
 
 static void test_repeated_keys_last_wins(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_int_equal(parse(f, "e=A&ts=1732300000000&e=B&p.x=1&p.y=2&p.x=3&ts=&v=1&v=2"),
 			 PXD_REFUSAL_NONE);
-	assert_sv(f->ev.name, "B");
+	event_assert_sv(f->ev.name, "B");
 	assert_false(f->ev.has_ts);
 	assert_true(f->ev.value == 2);
 	assert_int_equal(f->ev.ncustom, 2);
-	assert_sv(f->ev.custom[0].name, "x");
-	assert_sv(f->ev.custom[0].value, "3");
-	assert_sv(f->ev.custom[1].name, "y");
+	event_assert_sv(f->ev.custom[0].name, "x");
+	event_assert_sv(f->ev.custom[0].value, "3");
+	event_assert_sv(f->ev.custom[1].name, "y");
 }
 
 static void test_percent_decoding(void **state)
@@ -194,13 +160,13 @@ static void test_percent_decoding(void **state)
 		{ "%FF", "\xff" },
 		{ "a%3Db%26c", "a=b&c" },
 	};
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	char q[64];
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		snprintf(q, sizeof(q), "url=%s", cases[i].raw);
 		assert_int_equal(parse(f, q), PXD_REFUSAL_NONE);
-		assert_sv(f->ev.url, cases[i].decoded);
+		event_assert_sv(f->ev.url, cases[i].decoded);
 	}
 }
 
@@ -243,7 +209,7 @@ static void test_refusals(void **state)
 				       "milliseconds" },
 		{ "ts=946684799", "ts: before 2000-01-01; send Unix milliseconds" },
 	};
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		assert_int_equal(parse(f, cases[i].q), PXD_REFUSAL_BAD_EVENT);
@@ -253,7 +219,7 @@ static void test_refusals(void **state)
 
 static void test_value_and_ts_forms(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_int_equal(parse(f, "v=.5&ts=1732300000"), PXD_REFUSAL_NONE);
 	assert_true(f->ev.value == 0.5);
@@ -267,7 +233,7 @@ static void test_value_and_ts_forms(void **state)
 
 static void test_custom_prop_limits(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 	char q[1024];
 	size_t len = 0;
 
@@ -277,7 +243,7 @@ static void test_custom_prop_limits(void **state)
 	len += (size_t)snprintf(q + len, sizeof(q) - len, "&p.k0=again");
 	assert_int_equal(parse(f, q), PXD_REFUSAL_NONE);
 	assert_int_equal(f->ev.ncustom, PXD_EVENT_MAX_CUSTOM);
-	assert_sv(f->ev.custom[0].value, "again");
+	event_assert_sv(f->ev.custom[0].value, "again");
 	snprintf(q + len, sizeof(q) - len, "&p.k99=x");
 	assert_int_equal(parse(f, q), PXD_REFUSAL_BAD_EVENT);
 	assert_string_equal(f->detail, "p.*: at most 32 custom props");
@@ -289,7 +255,7 @@ static void test_custom_prop_limits(void **state)
 
 static void test_small_scratch_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_int_equal(pxd_event_query_parse("e=A", 3, NOW_MS, &f->ev, f->scratch, 3, f->detail,
 					       sizeof(f->detail)),
@@ -316,7 +282,7 @@ static void test_hostile_prefixes_at_page_end(void **state)
 	long pg = sysconf(_SC_PAGESIZE);
 	char *mem =
 	    mmap(NULL, (size_t)pg * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct fixture *f = *state;
+	struct event_fixture *f = *state;
 
 	assert_true(mem != MAP_FAILED);
 	assert_int_equal(mprotect(mem + pg, (size_t)pg, PROT_NONE), 0);
@@ -343,18 +309,24 @@ static void test_hostile_prefixes_at_page_end(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_every_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_query_serializes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_defaults_and_empty_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_keys_are_ignored_undecoded, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_repeated_keys_last_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_percent_decoding, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_value_and_ts_forms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_custom_prop_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_small_scratch_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_prefixes_at_page_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_key, event_setup, event_teardown),
+		cmocka_unit_test_setup_teardown(test_query_serializes, event_setup, event_teardown),
+		cmocka_unit_test_setup_teardown(test_defaults_and_empty_values, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_keys_are_ignored_undecoded,
+						event_setup, event_teardown),
+		cmocka_unit_test_setup_teardown(test_repeated_keys_last_wins, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_percent_decoding, event_setup, event_teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, event_setup, event_teardown),
+		cmocka_unit_test_setup_teardown(test_value_and_ts_forms, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_custom_prop_limits, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_small_scratch_is_refused, event_setup,
+						event_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_prefixes_at_page_end, event_setup,
+						event_teardown),
 	};
 
 	return cmocka_run_group_tests_name("event_query", tests, NULL, NULL);

@@ -192,6 +192,37 @@ static void test_validate_refuses_what_ga4_drops(void **state)
 	assert_non_null(strstr(reason, "transaction_id"));
 }
 
+/* A page_location cut to 100 bytes ends at a character: GA4 gets the 99
+ * bytes before the é that straddles the limit, not half of it (jansson
+ * refused that half, and the whole request with it). */
+static void test_long_url_is_cut_at_a_character(void **state)
+{
+	char url[128];
+	struct pxd_batch_item item;
+	struct pxd_request req;
+	struct pxd_batch b;
+	json_t *ev = golden("events/purchase.json"), *body;
+	const char *got;
+
+	memset(url, 'a', sizeof(url));
+	memcpy(url, "https://x/", 10);
+	memcpy(url + 99, "\xc3\xa9", 2); /* bytes 99 and 100 */
+	url[110] = '\0';
+	json_object_set_new(ev, "url", json_string(url));
+	build_events(*state, &ev, 1, &req, &b, &item);
+	body = json_loadb(req.body.p, req.body.len, 0, NULL);
+	got = json_string_value(json_object_get(
+	    json_object_get(json_array_get(json_object_get(body, "events"), 0), "params"),
+	    "page_location"));
+	assert_non_null(got);
+	url[99] = '\0';
+	assert_string_equal(got, url);
+	json_decref(body);
+	batch_free(&b);
+	pxd_buf_free(&req.body);
+	json_decref(ev);
+}
+
 static void test_init_refuses_bad_keys(void **state)
 {
 	struct tdest *t = ga4_dest("yes");
@@ -244,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_validate_mode_uses_debug_endpoint),
 		cmocka_unit_test(test_one_request_per_client),
 		cmocka_unit_test(test_validate_refuses_what_ga4_drops),
+		cmocka_unit_test(test_long_url_is_cut_at_a_character),
 		cmocka_unit_test(test_init_refuses_bad_keys),
 		cmocka_unit_test(test_classify_uses_status_only),
 	};

@@ -416,9 +416,45 @@ static void test_init_refuses_bad_keys(void **state)
 	tdest_free(t);
 }
 
+/* conversionEnvironment: APP for a server's app event; a store purchase
+ * (neither app nor web) leaves it out (UNSPECIFIED). */
+static void test_golden_conversion_environment(void **state)
+{
+	check_golden(state, "s2s_store.json");
+	check_golden(state, "s2s_app.json");
+}
+
+/* Every canonical action_source: WEB and APP; the others and a browser
+ * event (no action_source) send no conversionEnvironment. */
+static void test_conversion_environment_per_word(void **state)
+{
+	static const char *const want[] = { "WEB", "APP", NULL, NULL, NULL, NULL, NULL, NULL };
+	struct tdest *t = *state;
+	json_t *body;
+
+	/* The token first (check_golden() fetched it for the suite). */
+	for (size_t i = 0; i <= ARRAY_SIZE(want); i++) {
+		const char *src = i < ARRAY_SIZE(want) ? pxd_test_sources[i] : NULL;
+		const char *w = i < ARRAY_SIZE(want) ? want[i] : NULL;
+		const json_t *c;
+
+		body = build_with_source(t, "events/s2s_app.json", src, NULL);
+		c = json_array_get(json_object_get(body, "conversions"), 0);
+		assert_non_null(c);
+		if (w)
+			assert_string_equal(
+			    json_string_value(json_object_get(c, "conversionEnvironment")), w);
+		else
+			assert_null(json_object_get(c, "conversionEnvironment"));
+		json_decref(body);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_conversion_environment),
+		cmocka_unit_test(test_conversion_environment_per_word),
 		cmocka_unit_test(test_golden_purchase_gclid_and_google_hashes),
 		cmocka_unit_test(test_golden_enhanced_lead_without_click),
 		cmocka_unit_test(test_golden_wbraid_before_gbraid),

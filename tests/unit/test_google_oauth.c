@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "google_oauth.h"
+#include "adapters/google_oauth.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "mock_routes.h"
+#include "tests/mockplatform/mock_routes.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +18,7 @@
 
 /* One request through the real parser, answered by the mock. */
 struct call {
-	char raw[16384];
+	char raw[65536];
 	char scratch[PXD_HTTP_MAX_BODY];
 	struct pxd_http_req req;
 	struct pxd_mock_resp r;
@@ -37,6 +37,11 @@ static int setup(void **state)
 	snprintf(conf.oauth_refresh_token, sizeof(conf.oauth_refresh_token), "rt");
 	snprintf(conf.webhook_secret, sizeof(conf.webhook_secret), "whsec");
 	snprintf(conf.meta_reject_marker, sizeof(conf.meta_reject_marker), "poison");
+	snprintf(conf.reject_marker, sizeof(conf.reject_marker), "poison");
+	snprintf(conf.credential[PXD_MOCK_LINKEDIN], sizeof(conf.credential[0]), "tok-li");
+	snprintf(conf.credential[PXD_MOCK_SNAPCHAT], sizeof(conf.credential[0]), "tok-snap");
+	snprintf(conf.credential[PXD_MOCK_PINTEREST], sizeof(conf.credential[0]), "tok-pin");
+	snprintf(conf.credential[PXD_MOCK_REDDIT], sizeof(conf.credential[0]), "tok-rdt");
 	*state = &m;
 	return pxd_mock_init(&m, &conf);
 }
@@ -102,6 +107,20 @@ static void test_routes_follow_the_platform_paths(void **state)
 		{ "/open_api/v1.3/event/track/", PXD_MOCK_TIKTOK },
 		{ "/webhook", PXD_MOCK_WEBHOOK },
 		{ "/webhook/tenant-a", PXD_MOCK_WEBHOOK },
+		{ "/rest/conversionEvents", PXD_MOCK_LINKEDIN },
+		{ "/v3/1a2b3c4d-0000-4000-8000-123456789abc/events", PXD_MOCK_SNAPCHAT },
+		{ "/v3/1a2b3c4d-0000-4000-8000-123456789abc/events/validate", PXD_MOCK_SNAPCHAT },
+		{ "/v3/1a2b3c4d/events/x", -1 },
+		{ "/v5/ad_accounts/549755885175/events", PXD_MOCK_PINTEREST },
+		{ "/v5/ad_accounts/act_5/events", -1 },
+		{ "/api/v3/pixels/a2_abc123/conversion_events", PXD_MOCK_REDDIT },
+		{ "/api/v3/pixels//conversion_events", -1 },
+		{ "/import", PXD_MOCK_MIXPANEL },
+		{ "/engage", PXD_MOCK_MIXPANEL },
+		{ "/groups", PXD_MOCK_MIXPANEL },
+		{ "/batch", PXD_MOCK_AMPLITUDE },
+		{ "/identify", PXD_MOCK_AMPLITUDE },
+		{ "/groupidentify", PXD_MOCK_AMPLITUDE },
 		{ "/", -1 },
 		{ "/x", -1 },
 	};
@@ -340,9 +359,314 @@ static void test_fault_replies_look_like_the_platform(void **state)
 	pxd_mock_resp_fini(&r);
 }
 
+/*
+ * A golden body an adapter built (tests/golden/<rel>) with every event time
+ * moved to now, so the mock's age rules pass: what pixeld sends today.
+ * <mark> (or NULL) replaces the event id of event <mark_at>.
+ */
+static char *golden_now(const char *rel, size_t copies, const char *mark, size_t mark_at)
+{
+	static const char *const ms_keys[] = { "conversionHappenedAt", "event_at" };
+	char path[256];
+	json_t *root, *list, *one, *ev;
+	int64_t now = pxd_now_ms();
+	char *out;
+	size_t i;
+
+	snprintf(path, sizeof(path), "tests/golden/%s", rel);
+	root = json_load_file(path, 0, NULL);
+	assert_non_null(root);
+	list = json_object_get(root, "data");
+	if (json_is_object(list))
+		list = json_object_get(list, "events");
+	if (!list)
+		list = json_object_get(root, "elements");
+	assert_true(json_array_size(list) == 1);
+	one = json_deep_copy(json_array_get(list, 0));
+	json_array_clear(list);
+	for (i = 0; i < copies; i++)
+		json_array_append_new(list, json_deep_copy(one));
+	json_array_foreach(list, i, ev)
+	{
+		char id[64];
+
+		snprintf(id, sizeof(id), "%s-%zu", mark && i == mark_at ? mark : "ev", i);
+		if (json_object_get(ev, "event_time"))
+			json_object_set_new(ev, "event_time", json_integer(now / 1000));
+		for (size_t k = 0; k < ARRAY_SIZE(ms_keys); k++)
+			if (json_object_get(ev, ms_keys[k]))
+				json_object_set_new(ev, ms_keys[k], json_integer(now));
+		if (json_object_get(ev, "event_id"))
+			json_object_set_new(ev, "event_id", json_string(id));
+		if (json_object_get(ev, "eventId"))
+			json_object_set_new(ev, "eventId", json_string(id));
+		if (json_object_get(ev, "metadata"))
+			json_object_set_new(json_object_get(ev, "metadata"), "conversion_id",
+					    json_string(id));
+	}
+	out = json_dumps(root, JSON_COMPACT);
+	json_decref(one);
+	json_decref(root);
+	return out;
+}
+
+/* "<open>{},{},...<close>": <n> empty events, for the count limits. */
+static char *empties(const char *open, size_t n, const char *close)
+{
+	size_t len = strlen(open) + 3 * n + strlen(close) + 1;
+	char *out = malloc(len), *p = out;
+
+	assert_non_null(out);
+	p += sprintf(p, "%s", open);
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s{}", i ? "," : "");
+	sprintf(p, "%s", close);
+	return out;
+}
+
+static const char li_headers[] = "Authorization: Bearer tok-li\r\nLinkedIn-Version: 202511\r\n"
+				 "X-Restli-Protocol-Version: 2.0.0\r\nX-RestLi-Method: "
+				 "BATCH_CREATE\r\n";
+
+static void test_linkedin_answers_per_element_or_422(void **state)
+{
+	char *body = golden_now("linkedin/purchase.json", 3, NULL, 0);
+	struct call *c = call(*state, "/rest/conversionEvents", li_headers, body);
+
+	assert_int_equal(c->r.status, 200);
+	assert_int_equal(json_array_size(json_object_get(c->body, "elements")), 3);
+	assert_int_equal(json_array_size(c->r.records), 3);
+	call_free(c);
+	c = call(*state, "/rest/conversionEvents", "Authorization: Bearer nope\r\n", body);
+	assert_int_equal(c->r.status, 401);
+	call_free(c);
+	c = call(*state, "/rest/conversionEvents",
+		 "Authorization: Bearer tok-li\r\nX-RestLi-Method: BATCH_CREATE\r\n", body);
+	assert_int_equal(c->r.status, 426);
+	call_free(c);
+	free(body);
+	body = golden_now("linkedin/ad_clicks.json", 3, "poison", 1);
+	c = call(*state, "/rest/conversionEvents", li_headers, body);
+	assert_int_equal(c->r.status, 422);
+	assert_non_null(strstr(json_string_value(json_object_get(c->body, "message")),
+			       "Index: 1, ERROR :: poison-1 carries the reject marker"));
+	assert_null(c->r.records);
+	call_free(c);
+	free(body);
+	body = empties("{\"elements\":[", 5001, "]}");
+	c = call(*state, "/rest/conversionEvents", li_headers, body);
+	assert_int_equal(c->r.status, 400);
+	call_free(c);
+	free(body);
+}
+
+static void test_snapchat_refuses_whole_batches_and_validates(void **state)
+{
+	static const char path[] = "/v3/1a2b3c4d-0000-4000-8000-123456789abc/events";
+	char *body = golden_now("snapchat/purchase.json", 2, NULL, 0);
+	struct call *c = call(*state, path, "Authorization: Bearer tok-snap\r\n", body);
+
+	assert_int_equal(c->r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(c->body, "status")), "SUCCESS");
+	assert_int_equal(json_array_size(c->r.records), 2);
+	call_free(c);
+	c = call(*state, "/v3/1a2b3c4d-0000-4000-8000-123456789abc/events?access_token=tok-snap",
+		 "", body);
+	assert_int_equal(c->r.status, 200);
+	call_free(c);
+	c = call(*state, "/v3/1a2b3c4d-0000-4000-8000-123456789abc/events/validate",
+		 "Authorization: Bearer tok-snap\r\n", body);
+	assert_string_equal(json_string_value(json_object_get(c->body, "status")), "VALID");
+	assert_null(c->r.records);
+	call_free(c);
+	c = call(*state, path, "Authorization: Bearer tok-pin\r\n", body);
+	assert_int_equal(c->r.status, 401);
+	call_free(c);
+	free(body);
+	body = golden_now("snapchat/ad_clicks.json", 3, "poison", 2);
+	c = call(*state, path, "Authorization: Bearer tok-snap\r\n", body);
+	assert_int_equal(c->r.status, 400);
+	assert_non_null(strstr(json_string_value(json_object_get(c->body, "reason")), "data[2]"));
+	assert_null(c->r.records);
+	call_free(c);
+	free(body);
+	body = empties("{\"data\":[", 2001, "]}");
+	c = call(*state, path, "Authorization: Bearer tok-snap\r\n", body);
+	assert_int_equal(c->r.status, 400);
+	call_free(c);
+	free(body);
+}
+
+static void test_pinterest_answers_each_event(void **state)
+{
+	static const char path[] = "/v5/ad_accounts/549755885175/events";
+	char *body = golden_now("pinterest/purchase.json", 3, "poison", 1);
+	struct call *c = call(*state, path, "Authorization: Bearer tok-pin\r\n", body);
+	const json_t *events = json_object_get(c->body, "events");
+
+	assert_int_equal(c->r.status, 422);
+	assert_int_equal(body_int(c, NULL, "num_events_processed"), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(events, 1), "status")),
+			    "failed");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(events, 2), "status")),
+			    "processed");
+	assert_int_equal(json_array_size(c->r.records), 2);
+	call_free(c);
+	c = call(*state, "/v5/ad_accounts/549755885175/events?test=true",
+		 "Authorization: Bearer tok-pin\r\n", body);
+	assert_null(c->r.records);
+	call_free(c);
+	c = call(*state, path, "", body);
+	assert_int_equal(c->r.status, 401);
+	assert_int_equal(body_int(c, NULL, "code"), 2);
+	call_free(c);
+	free(body);
+	body = empties("{\"data\":[", 1001, "]}");
+	c = call(*state, path, "Authorization: Bearer tok-pin\r\n", body);
+	assert_int_equal(c->r.status, 400);
+	call_free(c);
+	free(body);
+}
+
+static void test_reddit_lists_invalid_events_or_fails_the_batch(void **state)
+{
+	static const char path[] = "/api/v3/pixels/a2_abc123/conversion_events";
+	char *body = golden_now("reddit/purchase.json", 3, "poison", 0);
+	struct call *c = call(*state, path, "Authorization: Bearer tok-rdt\r\n", body);
+	json_t *bad;
+
+	assert_int_equal(c->r.status, 200);
+	assert_int_equal(json_array_size(json_object_get(c->body, "invalid_events")), 1);
+	assert_int_equal(json_array_size(c->r.records), 2);
+	assert_true(c->r.refused);
+	call_free(c);
+	c = call(*state, path, "Authorization: Bearer tok-li\r\n", body);
+	assert_int_equal(c->r.status, 401);
+	call_free(c);
+	free(body);
+	bad = json_loads("{\"data\":{\"events\":[{\"event_at\":1,\"action_source\":\"WEBSITE\"}]}}",
+			 0, NULL);
+	body = json_dumps(bad, JSON_COMPACT);
+	c = call(*state, path, "Authorization: Bearer tok-rdt\r\n", body);
+	assert_int_equal(c->r.status, 400);
+	assert_null(c->r.records);
+	call_free(c);
+	free(body);
+	json_decref(bad);
+	body = empties("{\"data\":{\"events\":[", 1001, "]}}");
+	c = call(*state, path, "Authorization: Bearer tok-rdt\r\n", body);
+	assert_int_equal(c->r.status, 400);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(c->body, "message")), "1 to 1000"));
+	call_free(c);
+	free(body);
+}
+
+static void test_new_fault_replies_look_like_the_platform(void **state)
+{
+	static const struct {
+		enum pxd_mock_platform p;
+		int status;
+		const char *has;
+	} cases[] = {
+		{ PXD_MOCK_LINKEDIN, 401, "\"code\":\"REVOKED_ACCESS_TOKEN\"" },
+		{ PXD_MOCK_LINKEDIN, 0, "\"status\":500" },
+		{ PXD_MOCK_SNAPCHAT, 503, "\"status\":\"FAILED\"" },
+		{ PXD_MOCK_PINTEREST, 429, "\"code\":8" },
+		{ PXD_MOCK_PINTEREST, 503, "\"code\":4197" },
+		{ PXD_MOCK_REDDIT, 500, "(mock) injected" },
+	};
+	struct pxd_mock_resp r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		pxd_mock_resp_init(&r);
+		pxd_mock_fault_reply(*state, cases[i].p, cases[i].status, 0, 0, &r);
+		assert_int_equal(r.status, cases[i].status ? cases[i].status : 500);
+		pxd_buf_append(&r.body, "", 1);
+		if (!strstr(r.body.p, cases[i].has))
+			fail_msg("case %zu: %s lacks %s", i, r.body.p, cases[i].has);
+		pxd_mock_resp_fini(&r);
+	}
+}
+
+/* Mixpanel /engage and /groups: $token, the profile's id and $set;
+ * {"status":1} or a 400 {"status":0,"error"}; each endpoint its own kind. */
+static void test_mixpanel_profile_updates(void **state)
+{
+	/* base64("tok:"): the project token as the Basic user. */
+	static const char auth[] = "Authorization: Basic dG9rOg==\r\n";
+	struct call *c;
+
+	c = call(*state, "/engage?verbose=1", auth,
+		 "[{\"$token\":\"tok\",\"$distinct_id\":\"u-1\",\"$set\":{\"plan\":\"pro\"}}]");
+	assert_int_equal(c->r.status, 200);
+	assert_int_equal(body_int(c, NULL, "status"), 1);
+	assert_int_equal(json_array_size(c->r.records), 1);
+	call_free(c);
+	c = call(*state, "/groups?verbose=1", auth,
+		 "[{\"$token\":\"tok\",\"$group_key\":\"company\",\"$group_id\":\"o-1\","
+		 "\"$set\":{}}]");
+	assert_int_equal(c->r.status, 200);
+	call_free(c);
+	c = call(*state, "/engage?verbose=1", auth,
+		 "[{\"$token\":\"tok\",\"$distinct_id\":\"u\"}]");
+	assert_int_equal(c->r.status, 400);
+	assert_int_equal(body_int(c, NULL, "status"), 0);
+	assert_string_equal(json_string_value(json_object_get(c->body, "error")),
+			    "updates[0]: $set must be an object");
+	assert_null(c->r.records);
+	call_free(c);
+	c = call(*state, "/engage?verbose=1", auth,
+		 "[{\"$token\":\"tok\",\"$group_key\":\"company\",\"$group_id\":\"o-1\","
+		 "\"$set\":{}}]");
+	assert_int_equal(c->r.status, 400);
+	call_free(c);
+	c = call(*state, "/engage?verbose=1", "",
+		 "[{\"$token\":\"tok\",\"$distinct_id\":\"u\",\"$set\":{}}]");
+	assert_int_equal(c->r.status, 401);
+	call_free(c);
+}
+
+/* Amplitude's Identify and Group Identify APIs: a form with api_key and
+ * an identification list; "success", or a 400 naming what is missing. */
+static void test_amplitude_identify_apis(void **state)
+{
+	static const char form[] = "Content-Type: application/x-www-form-urlencoded\r\n";
+	struct call *c;
+
+	/* identification=[{"user_id":"u-1","user_properties":{"$set":{}}}] */
+	c = call(*state, "/identify", form,
+		 "api_key=k&identification=%5B%7B%22user_id%22%3A%22u-1%22%2C%22user_properties"
+		 "%22%3A%7B%22%24set%22%3A%7B%7D%7D%7D%5D");
+	assert_int_equal(c->r.status, 200);
+	assert_int_equal(c->r.body.len, 7);
+	assert_memory_equal(c->r.body.p, "success", 7);
+	assert_int_equal(json_array_size(c->r.records), 1);
+	call_free(c);
+	/* [{"group_type":"company","group_value":"o-1","group_properties":{}}] */
+	c = call(*state, "/groupidentify", form,
+		 "api_key=k&identification=%5B%7B%22group_type%22%3A%22company%22%2C%22group_value"
+		 "%22%3A%22o-1%22%2C%22group_properties%22%3A%7B%7D%7D%5D");
+	assert_int_equal(c->r.status, 200);
+	call_free(c);
+	/* [{"user_id":"u-1"}]: no user_properties. */
+	c = call(*state, "/identify", form,
+		 "api_key=k&identification=%5B%7B%22user_id%22%3A%22u-1%22%7D%5D");
+	assert_int_equal(c->r.status, 400);
+	assert_string_equal(json_string_value(json_object_get(c->body, "error")),
+			    "identification[0]: user_id or device_id, and user_properties, are "
+			    "required");
+	call_free(c);
+	c = call(*state, "/identify", form, "identification=%5B%5D");
+	assert_int_equal(c->r.status, 400);
+	call_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mixpanel_profile_updates),
+		cmocka_unit_test(test_amplitude_identify_apis),
 		cmocka_unit_test(test_routes_follow_the_platform_paths),
 		cmocka_unit_test(test_meta_accepts_and_refuses_whole_batches),
 		cmocka_unit_test(test_ga4_drops_silently_and_debug_explains),
@@ -350,6 +674,11 @@ int main(void)
 		cmocka_unit_test(test_tiktok_errors_come_inside_a_200),
 		cmocka_unit_test(test_webhook_verifies_the_signature),
 		cmocka_unit_test(test_fault_replies_look_like_the_platform),
+		cmocka_unit_test(test_linkedin_answers_per_element_or_422),
+		cmocka_unit_test(test_snapchat_refuses_whole_batches_and_validates),
+		cmocka_unit_test(test_pinterest_answers_each_event),
+		cmocka_unit_test(test_reddit_lists_invalid_events_or_fails_the_batch),
+		cmocka_unit_test(test_new_fault_replies_look_like_the_platform),
 	};
 
 	return cmocka_run_group_tests_name("mock_routes", tests, setup, teardown);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "compiler.h"
-#include "pii.h"
+#include "daemon/event/pii.h"
 
 #define SHA_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

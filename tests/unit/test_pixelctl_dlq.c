@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "pixelctl_dlq.h"
+#include "daemon/ctl/pixelctl_dlq.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,8 +201,9 @@ struct enqueued {
 	size_t n;
 };
 
-static int enqueue(void *ctx, const char *dest, const char *event, size_t len)
+static int enqueue(void *ctx, const char *id, const char *dest, const char *event, size_t len)
 {
+	(void)id;
 	(void)dest;
 	(void)event;
 	(void)len;

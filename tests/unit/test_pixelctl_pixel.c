@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "email_token.h"
-#include "pixelctl_pixel.h"
+#include "daemon/ctl/pixelctl_pixel.h"
 
 #define SECRET "6b3a55e0261b0304143f805a24924d0c1c44524821305f31d9277843b8a10f4e"
 
@@ -36,7 +36,6 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	char value[300];
 	char err[256];
-	int fd;
 
 	assert_non_null(f);
 	f->conf = calloc(1, sizeof(*f->conf));
@@ -46,10 +45,8 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->keypath, sizeof(f->keypath), "%s/k1.key", f->dir);
 	snprintf(f->csvpath, sizeof(f->csvpath), "%s/merge.csv", f->dir);
-	fd = open(f->keypath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, SECRET "\n", strlen(SECRET) + 1), (ssize_t)strlen(SECRET) + 1);
-	close(fd);
+	assert_int_equal(pxd_test_write_file(f->keypath, SECRET "\n", strlen(SECRET) + 1, O_TRUNC),
+			 0);
 	pxd_conf_email_defaults(&f->conf->email);
 	snprintf(value, sizeof(value), "k1:%s", f->keypath);
 	assert_int_equal(pxd_conf_email_set(&f->conf->email, "keys", value, err, sizeof(err)), 0);

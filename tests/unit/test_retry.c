@@ -99,25 +99,80 @@ static void test_breaker_opens_after_consecutive_failures(void **state)
 	(void)state;
 	pxd_retry_breaker_init(&b, 3, 30000);
 	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_CLOSED);
-	pxd_retry_breaker_failure(&b, 100);
-	pxd_retry_breaker_failure(&b, 200);
+	pxd_retry_breaker_failure(&b, 100, 0);
+	pxd_retry_breaker_failure(&b, 200, 0);
 	/* A success in between resets the count. */
 	pxd_retry_breaker_success(&b);
-	pxd_retry_breaker_failure(&b, 300);
-	pxd_retry_breaker_failure(&b, 400);
+	pxd_retry_breaker_failure(&b, 300, 0);
+	pxd_retry_breaker_failure(&b, 400, 0);
 	assert_true(pxd_retry_breaker_allow(&b, 450));
 	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_CLOSED);
-	pxd_retry_breaker_failure(&b, 500);
+	pxd_retry_breaker_failure(&b, 500, 0);
 	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_OPEN);
 	assert_false(pxd_retry_breaker_allow(&b, 501));
-	assert_int_equal(pxd_retry_breaker_wait_ms(&b, 10500), 20000);
+	/* The first opening waits the back-off's first step. */
+	assert_int_equal(pxd_retry_breaker_wait_ms(&b, 600), PXD_RETRY_BASE_MS - 100);
 	/* Late answers of requests sent before it opened change nothing. */
 	pxd_retry_breaker_success(&b);
-	pxd_retry_breaker_failure(&b, 20000);
+	pxd_retry_breaker_failure(&b, 700, 0);
 	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_OPEN);
-	assert_false(pxd_retry_breaker_allow(&b, 30499));
-	/* A clock read from before the opening counts as "just opened". */
-	assert_int_equal(pxd_retry_breaker_wait_ms(&b, 0), 30000);
+	assert_false(pxd_retry_breaker_allow(&b, 1499));
+	assert_int_equal(pxd_retry_breaker_wait_ms(&b, 0), 1500);
+}
+
+static void test_breaker_cool_down_doubles_up_to_its_cap(void **state)
+{
+	struct pxd_retry_breaker b;
+	uint64_t now = 0;
+	uint64_t waits[7];
+
+	(void)state;
+	pxd_retry_breaker_init(&b, 1, 5000);
+	for (int k = 0; k < 7; k++) {
+		pxd_retry_breaker_failure(&b, now, 0); /* the probe failed */
+		waits[k] = pxd_retry_breaker_wait_ms(&b, now);
+		now += waits[k];
+		assert_true(pxd_retry_breaker_allow(&b, now));
+	}
+	assert_int_equal(waits[0], 1000);
+	assert_int_equal(waits[1], 2000);
+	assert_int_equal(waits[2], 4000);
+	assert_int_equal(waits[3], 5000);
+	assert_int_equal(waits[6], 5000);
+	/* The probe succeeds: closed, and the next opening starts over. */
+	pxd_retry_breaker_success(&b);
+	pxd_retry_breaker_failure(&b, now, 0);
+	assert_int_equal(pxd_retry_breaker_wait_ms(&b, now), 1000);
+}
+
+static void test_breaker_honours_retry_after(void **state)
+{
+	struct pxd_retry_breaker b;
+
+	(void)state;
+	pxd_retry_breaker_init(&b, 2, 30000);
+	/* Throttled with a Retry-After: the caller waits it out, never opens. */
+	for (int k = 0; k < 10; k++)
+		pxd_retry_breaker_failure(&b, 1000 + k, 2000);
+	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_CLOSED);
+	/* Down (no Retry-After) opens it; a failed probe that comes with one
+	 * probes again at the earlier of the two. */
+	pxd_retry_breaker_failure(&b, 2000, 0);
+	pxd_retry_breaker_failure(&b, 2000, 0);
+	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_OPEN);
+	assert_true(pxd_retry_breaker_allow(&b, 3000));
+	pxd_retry_breaker_failure(&b, 3000, 500);
+	assert_int_equal(pxd_retry_breaker_wait_ms(&b, 3000), 500);
+	assert_true(pxd_retry_breaker_allow(&b, 3500));
+	pxd_retry_breaker_failure(&b, 3500, 9000);
+	assert_int_equal(pxd_retry_breaker_wait_ms(&b, 3500), 4000);
+	/* A late answer's Retry-After brings the probe forward. */
+	pxd_retry_breaker_failure(&b, 4000, 1000);
+	assert_int_equal(pxd_retry_breaker_wait_ms(&b, 4000), 1000);
+	/* The probe succeeds: closed at once. */
+	assert_true(pxd_retry_breaker_allow(&b, 5000));
+	pxd_retry_breaker_success(&b);
+	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_CLOSED);
 }
 
 static void test_breaker_half_open_allows_exactly_one_probe(void **state)
@@ -126,7 +181,7 @@ static void test_breaker_half_open_allows_exactly_one_probe(void **state)
 
 	(void)state;
 	pxd_retry_breaker_init(&b, 1, 1000);
-	pxd_retry_breaker_failure(&b, 5000);
+	pxd_retry_breaker_failure(&b, 5000, 0);
 	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_OPEN);
 	assert_int_equal(pxd_retry_breaker_wait_ms(&b, 6000), 0);
 	assert_true(pxd_retry_breaker_allow(&b, 6000));
@@ -134,7 +189,7 @@ static void test_breaker_half_open_allows_exactly_one_probe(void **state)
 	assert_false(pxd_retry_breaker_allow(&b, 6001));
 	assert_false(pxd_retry_breaker_allow(&b, 99999));
 	/* The probe fails: open for another cool-down from now. */
-	pxd_retry_breaker_failure(&b, 7000);
+	pxd_retry_breaker_failure(&b, 7000, 0);
 	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_OPEN);
 	assert_false(pxd_retry_breaker_allow(&b, 7999));
 	assert_true(pxd_retry_breaker_allow(&b, 8000));
@@ -153,7 +208,7 @@ static void test_breaker_threshold_zero_means_one(void **state)
 
 	(void)state;
 	pxd_retry_breaker_init(&b, 0, 10);
-	pxd_retry_breaker_failure(&b, 1);
+	pxd_retry_breaker_failure(&b, 1, 0);
 	assert_int_equal(pxd_retry_breaker_state(&b), PXD_RETRY_BREAKER_OPEN);
 }
 
@@ -190,6 +245,8 @@ int main(void)
 		cmocka_unit_test(test_gives_up_past_max_age),
 		cmocka_unit_test(test_breaker_opens_after_consecutive_failures),
 		cmocka_unit_test(test_breaker_half_open_allows_exactly_one_probe),
+		cmocka_unit_test(test_breaker_cool_down_doubles_up_to_its_cap),
+		cmocka_unit_test(test_breaker_honours_retry_after),
 		cmocka_unit_test(test_breaker_threshold_zero_means_one),
 		cmocka_unit_test(test_request_failed_counts_whole_request_retries),
 	};

@@ -13,6 +13,7 @@
 #include "adapter_test.h"
 #include "bisect.h"
 #include "payload.h"
+#include "retry.h"
 
 extern const struct pxd_adapter pxd_adapter_tiktok;
 
@@ -24,6 +25,7 @@ static struct tdest *tiktok_dest(void)
 	tdest_set(t, "pixel_code", "CTESTPIXEL42");
 	tdest_set(t, "access_token", "tok-tiktok");
 	tdest_set(t, "test_event_code", "TEST777");
+	tdest_set(t, "offline_event_set_id", "7001");
 	return t;
 }
 
@@ -204,9 +206,94 @@ static void test_init_refuses_bad_keys(void **state)
 	tdest_free(t);
 }
 
+/* A server's store purchase goes to the offline event set. */
+static void test_golden_store_purchase_offline_event_set(void **state)
+{
+	check_golden(state, "s2s_store.json");
+}
+
+/* event_source per canonical action_source: web for the website, offline
+ * for the rest; app events are refused, and so are offline ones without
+ * offline_event_set_id. */
+static void test_event_source_per_word(void **state)
+{
+	struct tdest *t = tiktok_dest();
+	char reason[192];
+	json_t *ev, *body;
+
+	t->conf.nkv = 4;
+	assert_int_equal(tdest_init(t), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(pxd_test_sources); i++) {
+		bool web = i == 0;
+
+		body =
+		    build_with_source(*state, "events/s2s_store.json", pxd_test_sources[i], NULL);
+		ev = event_aged("events/s2s_store.json", 0);
+		json_object_set_new(ev, "action_source", json_string(pxd_test_sources[i]));
+		assert_int_equal(tdest_validate(*state, json_incref(ev), reason),
+				 i == 1 ? PXD_DELIVERY_PERMANENT : PXD_DELIVERY_OK);
+		assert_int_equal(tdest_validate(t, ev, reason),
+				 web ? PXD_DELIVERY_OK : PXD_DELIVERY_PERMANENT);
+		if (i == 1)
+			assert_string_equal(reason,
+					    "tiktok: app events go to TikTok's app event source "
+					    "(a TikTok App ID), which this destination does not "
+					    "send");
+		if (i == 3)
+			assert_string_equal(reason,
+					    "tiktok: a physical_store event goes to an offline "
+					    "event set; set offline_event_set_id for this "
+					    "destination");
+		assert_string_equal(json_string_value(json_object_get(body, "event_source")),
+				    web ? "web" : "offline");
+		assert_string_equal(json_string_value(json_object_get(body, "event_source_id")),
+				    web ? "CTESTPIXEL42" : "7001");
+		json_decref(body);
+	}
+	tdest_free(t);
+}
+
+/* A batch of web and store events: one event source per request, the
+ * others unsent and due again at once. */
+static void test_mixed_sources_one_per_request(void **state)
+{
+	struct tdest *t = *state;
+	struct pxd_batch_item items[3];
+	struct pxd_request req = { 0 };
+	struct pxd_outcome out[3];
+	struct pxd_response r = response(200, "{\"code\":0,\"message\":\"OK\"}");
+	struct pxd_batch b;
+	json_t *evs[3] = { golden("events/s2s_store.json"), golden("events/purchase.json"),
+			   golden("events/s2s_store.json") };
+	json_t *body;
+
+	batch_make(&b, items, evs, 3);
+	assert_int_equal(pxd_adapter_tiktok.build(&t->dest, &b, &req), 0);
+	body = json_loadb(req.body.p, req.body.len, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(body, "event_source")), "offline");
+	assert_int_equal(json_array_size(json_object_get(body, "data")), 2);
+	json_decref(body);
+	pxd_buf_free(&req.body);
+	pxd_adapter_tiktok.classify(&t->dest, &b, &r, out);
+	assert_int_equal(out[0].delivery, PXD_DELIVERY_OK);
+	assert_int_equal(out[2].delivery, PXD_DELIVERY_OK);
+	assert_int_equal(out[1].delivery, PXD_DELIVERY_RETRY);
+	assert_non_null(strstr(out[1].reason, PXD_RETRY_UNSENT "tiktok:"));
+	/* 40002 names no event: the whole batch is bisected. */
+	r = response(200, "{\"code\":40002,\"message\":\"Invalid parameters\"}");
+	pxd_adapter_tiktok.classify(&t->dest, &b, &r, out);
+	assert_true(pxd_bisect_wanted(out, 3));
+	batch_free(&b);
+	for (size_t i = 0; i < 3; i++)
+		json_decref(evs[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden_store_purchase_offline_event_set),
+		cmocka_unit_test(test_event_source_per_word),
+		cmocka_unit_test(test_mixed_sources_one_per_request),
 		cmocka_unit_test(test_golden_purchase_e164_phone_and_properties),
 		cmocka_unit_test(test_golden_view_content),
 		cmocka_unit_test(test_golden_lead),

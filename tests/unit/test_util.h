@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_util.h - small helpers the unit tests share (header-only, tests only):
- * removing a temporary directory tree, running a pixelctl command with its
- * output captured.
+ * removing a temporary directory tree, writing a file in one call, running a
+ * pixelctl command with its output captured.
  */
 #ifndef PXD_TEST_UTIL_H
 #define PXD_TEST_UTIL_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -30,6 +32,23 @@ static inline int pxd_test_rm_one(const char *path, const struct stat *st, int f
 static inline void pxd_test_rm_tree(const char *dir)
 {
 	nftw(dir, pxd_test_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * Writes the <n> bytes at <p> to <path>, created with mode 0600, replacing
+ * what it held (<flags> O_TRUNC) or after it (O_APPEND). Returns 0 or -errno
+ * (-EIO for a short write).
+ */
+static inline int pxd_test_write_file(const char *path, const void *p, size_t n, int flags)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600);
+	ssize_t w;
+
+	if (fd < 0)
+		return -errno;
+	w = write(fd, p, n);
+	close(fd);
+	return w == (ssize_t)n ? 0 : w < 0 ? -errno : -EIO;
 }
 
 static inline void pxd_test_slurp(int fd, char *buf, size_t cap)

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crc32c.h"
+#include "daemon/journal/crc32c.h"
 #include "journal_format.h"
 #include "watermark.h"
 
@@ -50,11 +50,7 @@ static int teardown(void **state)
 
 static void write_file(const char *path, const void *p, size_t n)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, p, n), (ssize_t)n);
-	close(fd);
+	assert_int_equal(pxd_test_write_file(path, p, n, O_TRUNC), 0);
 }
 
 static size_t read_file(const char *path, char *buf, size_t cap)

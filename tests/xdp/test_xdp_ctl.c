@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_xdp_ctl.c - pixeld's XDP lifecycle (daemon/xdp_ctl.c) for real: the
+ * test_xdp_ctl.c - pixeld's XDP lifecycle (daemon/xdp/xdp_ctl.c) for real: the
  * test moves itself into a network namespace of its own, where only "lo"
  * exists, and attaches there (lo has no native XDP, so "auto" must fall back
  * to generic). A TCP listener on lo shows that a block drops real packets.
