@@ -30,6 +30,7 @@ enum pxd_jop_kind {
 	PXD_JOP_WRITE, /* <buf> at <start> */
 	PXD_JOP_DSYNC, /* <buf> at <start> with RWF_DSYNC: on the disk when it completes */
 	PXD_JOP_SYNC,  /* fdatasync covering up to <end> */
+	PXD_JOP_ZEROS, /* zeros at <start> with RWF_DSYNC: the segment pre-written (journal.c) */
 };
 
 /* One operation of a stream in flight. */
@@ -73,6 +74,17 @@ struct pxd_jstream {
 	bool unsafe;
 	bool reopen;
 	bool rewrite;
+	/*
+	 * ack=durable: the segment file holds written zeros (or data) up to
+	 * offset <zeroed>, so durable writes overwrite blocks that are already
+	 * allocated and their sync writes no inode or extent. <zeros_stop>: a
+	 * pre-write failed in this segment (disk full, I/O error); the data
+	 * writes go on appending. <seg_limit>: journal.segment_bytes of the last
+	 * commit, where pre-writing stops.
+	 */
+	uint64_t zeroed;
+	uint64_t seg_limit;
+	bool zeros_stop;
 	uint64_t fill_start; /* position of fill's first byte */
 	uint64_t appended;   /* position after the last appended record */
 	int64_t last_sync_mono_ms;
@@ -155,20 +167,20 @@ void pxd_journal_rewind(struct pxd_jstream *js, const struct pxd_jmark *m);
  * Starts what is due and not in flight yet: the fdatasync (every
  * <commit_interval_ms>; at once when a segment is left, after a failure, or
  * with <durable> for bytes written without RWF_DSYNC) and a write of
- * everything appended since the last one, with RWF_DSYNC when <durable>.
- * <idx> goes in the user_data. Returns 0, or -errno when a new segment
- * cannot be opened.
+ * everything appended since the last one, with RWF_DSYNC when <durable>,
+ * ahead of which <durable> pre-writes the segment with zeros. <idx> goes in the user_data. Returns
+ * 0, or -errno when a new segment cannot be opened.
  */
 int pxd_journal_pump(struct pxd_jstream *js, struct io_uring *ring, struct pxd_chunkpool *pool,
 		     unsigned idx, int64_t now_mono_ms, bool durable, uint32_t commit_interval_ms);
 
 /*
  * Takes the CQE of the stream's write or sync (<op>, <res>); <latency_ms> is
- * how long it took. Returns 0, or the error (-ENOSPC for a short write):
- * the bytes are kept and written again after a pause. After a failed sync
- * (or RWF_DSYNC write) every byte since the last good sync is written again
- * through a new descriptor before <synced> moves: the stream's <error> stays
- * set (new events get 503) and ack=durable answers wait until then.
+ * how long it took, or -1 for a pre-write of zeros (not a commit). Returns 0, or the error (-ENOSPC
+ * for a short write): the bytes are kept and written again after a pause. After a failed sync (or
+ * RWF_DSYNC write) every byte since the last good sync is written again through a new descriptor
+ * before <synced> moves: the stream's <error> stays set (new events get 503) and ack=durable
+ * answers wait until then.
  */
 int pxd_journal_complete(struct pxd_jstream *js, struct pxd_chunkpool *pool, enum pxd_op op,
 			 int res, int64_t now_mono_ms, int64_t *latency_ms);

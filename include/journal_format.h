@@ -108,6 +108,7 @@ struct pxd_journal_tail {
 	uint64_t torn_bytes;	  /* bytes after <end> in the last segment that hold no record */
 	bool corrupt;		  /* the last segment has a bad record with valid ones after it */
 	enum pxd_journal_bad bad; /* why the bytes at <end> are not a record, or NONE */
+	bool zeros;		  /* the bytes after <end> are pre-written zeros, not torn */
 };
 
 /* A run of bytes in a segment that holds no valid record. */
@@ -128,6 +129,8 @@ struct pxd_journal_seg_check {
 	uint32_t nbad; /* bad regions; the first PXD_JOURNAL_CHECK_MAX_BAD are described */
 	struct pxd_journal_bad_region bad[PXD_JOURNAL_CHECK_MAX_BAD];
 	enum pxd_journal_bad end_why; /* why the bytes at <end> are bad, or NONE */
+	uint64_t zeros;		      /* the bytes after the last record are zeros an ack=durable
+				       * writer pre-wrote (journal.c), not a bad region: how many */
 };
 
 struct pxd_journal_reader;

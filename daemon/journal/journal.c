@@ -16,6 +16,18 @@
 /* How long a failed write or sync waits before it is tried again. */
 #define RETRY_MS 200
 
+/*
+ * ack=durable pre-writes the live segment with zeros, this much at a time,
+ * once what is appended comes within half of it of the zeroed end: an
+ * RWF_DSYNC append to a growing file also commits its new size and blocks
+ * (ext4: a journal commit, about 1.8 times the cost of an overwrite), an
+ * overwrite of written blocks only its data. Read from .bss, the buffer
+ * maps the zero page and costs no memory. Cut back at roll and close; what
+ * a crash leaves is cut at startup (journal_recovery.c).
+ */
+#define PREWRITE_BYTES (1u << 20)
+static char zeros[PREWRITE_BYTES];
+
 static int sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -78,7 +90,20 @@ static int open_segment(struct pxd_jstream *js, uint32_t seq)
 		close(js->fd);
 	js->fd = fd;
 	js->seq = seq;
+	js->zeroed = 0;
+	js->zeros_stop = false;
 	__atomic_store_n(&js->cur_seq, seq, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Cuts the pre-written zeros after <end> (an offset) and syncs the new size. */
+static int cut_zeros(struct pxd_jstream *js, uint64_t end)
+{
+	if (js->zeroed <= end)
+		return 0;
+	if (ftruncate(js->fd, (off_t)end) || fdatasync(js->fd))
+		return -errno;
+	js->zeroed = end;
 	return 0;
 }
 
@@ -100,6 +125,16 @@ int pxd_journal_open(struct pxd_jstream *js, const char *dir, unsigned ingest, u
 void pxd_journal_close(struct pxd_jstream *js, struct pxd_chunkpool *pool)
 {
 	if (js->fd >= 0) {
+		/* With an operation still in flight, startup cuts the zeros instead. */
+		int err =
+		    pxd_journal_idle(js) ? cut_zeros(js, pxd_journal_pos_off(js->written)) : 0;
+
+		if (err)
+			pxd_log_warn(
+			    "journal",
+			    "%s: cutting the pre-written zeros of segment %016x failed (%s); "
+			    "the next start cuts them",
+			    js->dir, js->seq, strerror(-err));
 		fdatasync(js->fd);
 		close(js->fd);
 	}
@@ -176,6 +211,7 @@ int pxd_journal_commit(struct pxd_jstream *js, struct pxd_chunkpool *pool, uint3
 		js->fill_start = js->appended;
 	if (pxd_journal_record_seal(buf->p + buf->len, len, received_ms) < 0)
 		return -EMSGSIZE;
+	js->seg_limit = segment_bytes;
 	buf->len += size;
 	*start = js->appended;
 	js->appended += size;
@@ -261,6 +297,32 @@ static void submit_write(struct pxd_jstream *js, struct io_uring *ring, unsigned
 		sqe->rw_flags = RWF_DSYNC;
 }
 
+/* True when the segment should be pre-written further before the next data write. */
+static bool zeros_due(const struct pxd_jstream *js)
+{
+	uint64_t end = pxd_journal_pos_off(js->appended);
+
+	return !js->rolling && !js->unsafe && !js->zeros_stop && js->zeroed < js->seg_limit &&
+	       end < js->seg_limit && js->zeroed < end + PREWRITE_BYTES / 2;
+}
+
+/* Zeros from past the last byte appended, up to PREWRITE_BYTES and the segment's limit. */
+static void submit_zeros(struct pxd_jstream *js, struct io_uring *ring, unsigned idx,
+			 int64_t now_mono_ms)
+{
+	struct pxd_jop *o = &js->write;
+	uint64_t from = PXD_MAX(js->zeroed, (uint64_t)pxd_journal_pos_off(js->appended));
+	uint64_t len = PXD_MIN((uint64_t)PREWRITE_BYTES, js->seg_limit - from);
+	struct io_uring_sqe *sqe = op_start(js, o, ring, idx, PXD_JOP_ZEROS, now_mono_ms);
+
+	if (!sqe)
+		return;
+	o->start = from;
+	o->end = from + len;
+	io_uring_prep_write(sqe, js->fd, zeros, (unsigned)len, from);
+	sqe->rw_flags = RWF_DSYNC;
+}
+
 static void submit_sync(struct pxd_jstream *js, struct io_uring *ring, unsigned idx,
 			int64_t now_mono_ms)
 {
@@ -273,13 +335,19 @@ static void submit_sync(struct pxd_jstream *js, struct io_uring *ring, unsigned 
 	io_uring_prep_fsync(sqe, js->fd, IORING_FSYNC_DATASYNC);
 }
 
-/* The full segment is written and synced: continue in the next file. */
+/*
+ * The full segment is written and synced: continue in the next file. Its
+ * zeros go first, so that once the next segment exists a reader finds the
+ * full one's end where its records end.
+ */
 static int finish_roll(struct pxd_jstream *js, struct pxd_chunkpool *pool)
 {
 	struct pxd_dbuf tmp;
 	uint64_t start = pxd_journal_pos_make(js->seq + 1, 0);
-	int err = open_segment(js, js->seq + 1);
+	int err = cut_zeros(js, pxd_journal_pos_off(js->seg_end));
 
+	if (!err)
+		err = open_segment(js, js->seq + 1);
 	if (err)
 		return err;
 	tmp = js->fill;
@@ -339,6 +407,10 @@ int pxd_journal_pump(struct pxd_jstream *js, struct io_uring *ring, struct pxd_c
 		submit_sync(js, ring, idx, now_mono_ms);
 		if (js->unsafe)
 			return 0;
+	}
+	if (durable && js->write.kind == PXD_JOP_FREE && zeros_due(js)) {
+		submit_zeros(js, ring, idx, now_mono_ms);
+		return 0;
 	}
 	if (js->fill.len && !js->unsafe && js->write.kind == PXD_JOP_FREE) {
 		uint64_t end = js->fill_start + js->fill.len;
@@ -415,6 +487,26 @@ static int sync_done(struct pxd_jstream *js, const struct pxd_jop *o, int res, i
 	return 0;
 }
 
+/*
+ * A pre-write of zeros completed. One that failed only stops pre-writing in
+ * this segment: the zeros are no event's, and the data writes after them
+ * meet the same disk and report what it does.
+ */
+static void zeros_done(struct pxd_jstream *js, const struct pxd_jop *o, int res)
+{
+	uint64_t done = res > 0 ? (uint64_t)res : 0;
+
+	if (o->start + done > js->zeroed)
+		js->zeroed = o->start + done;
+	if (o->start + done < o->end) {
+		js->zeros_stop = true;
+		pxd_log_info("journal",
+			     "%s: pre-writing segment %016x failed (%s); its durable writes append "
+			     "(slower) until the next segment",
+			     js->dir, js->seq, res < 0 ? strerror(-res) : "short write");
+	}
+}
+
 static int write_done(struct pxd_jstream *js, struct pxd_chunkpool *pool, const struct pxd_jop *o,
 		      int res, int64_t now_mono_ms)
 {
@@ -455,6 +547,12 @@ int pxd_journal_complete(struct pxd_jstream *js, struct pxd_chunkpool *pool, enu
 	int err;
 
 	*latency_ms = now_mono_ms - o->started_mono_ms;
+	if (o->kind == PXD_JOP_ZEROS) {
+		zeros_done(js, o, res);
+		*latency_ms = -1;
+		o->kind = PXD_JOP_FREE;
+		return 0;
+	}
 	if (op == PXD_OP_JSYNC) {
 		err = sync_done(js, o, res, now_mono_ms);
 	} else {

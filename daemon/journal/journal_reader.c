@@ -403,6 +403,24 @@ int pxd_journal_reader_skip(struct pxd_journal_reader *r, uint64_t *skipped)
 	return 0;
 }
 
+/* Returns 1 when bytes [<off>, <size>) of the open segment are all zeros, 0 when not, or -errno. */
+static int zeros_to_end(struct pxd_journal_reader *r, uint64_t off, uint64_t size)
+{
+	while (off < size) {
+		ssize_t got = fill(r, off, 1, UINT64_MAX);
+
+		if (got < 0)
+			return (int)got;
+		if (got == 0)
+			return 1; /* the file shrank */
+		for (ssize_t i = 0; i < got && off + (uint64_t)i < size; i++)
+			if (window_at(r, off)[i])
+				return 0;
+		off += (uint64_t)got;
+	}
+	return 1;
+}
+
 /* pxd_journal_segment_check() with an open reader. */
 static int check_seg(struct pxd_journal_reader *r, uint32_t seq, struct pxd_journal_seg_check *out)
 {
@@ -435,6 +453,14 @@ static int check_seg(struct pxd_journal_reader *r, uint32_t seq, struct pxd_jour
 			out->last_ms = rec.received_ms;
 			out->records++;
 			continue;
+		}
+		rc = zeros_to_end(r, off, out->bytes);
+		if (rc < 0)
+			return rc;
+		if (rc) {
+			out->end = off;
+			out->zeros = out->bytes - off;
+			return 0;
 		}
 		rc = resync(r, off + 1, &found);
 		if (rc < 0)

@@ -40,6 +40,7 @@ static int scan_end_at(int dfd, const char *stream_dir, struct pxd_journal_tail 
 		goto out;
 	tail->end = pxd_journal_pos_make(tail->last_seq, (uint32_t)chk.end);
 	tail->torn_bytes = chk.bytes - chk.end;
+	tail->zeros = chk.zeros != 0;
 	tail->corrupt = chk.nbad > (tail->torn_bytes ? 1u : 0u);
 	tail->bad = tail->corrupt ? chk.bad[0].why : chk.end_why;
 out:
@@ -93,6 +94,15 @@ int pxd_journal_cut_torn(const char *stream_dir, struct pxd_journal_tail *tail)
 	close(fd);
 	if (err)
 		goto out;
+	if (tail->zeros) {
+		pxd_log_info(
+		    "journal",
+		    "%s/%s: cut %llu bytes of zeros after the last record at offset %u "
+		    "(pre-written with ack=durable; the writer stopped before cutting them)",
+		    stream_dir, name, (unsigned long long)tail->torn_bytes,
+		    pxd_journal_pos_off(tail->end));
+		goto out;
+	}
 	pxd_log_warn("journal",
 		     "%s/%s: cut a torn tail of %llu bytes (%s) at offset %u: an interrupted "
 		     "write; the records before it are kept",

@@ -38,10 +38,12 @@ void pxd_ingest_journal_on_cqe(struct pxd_ingest *ing, unsigned idx, enum pxd_op
 	unsigned b = 0;
 	int err = pxd_journal_complete(js, &ing->conns.pool, op, res, ing->mono_ms, &ms);
 
-	while (b < PXD_COMMIT_BUCKETS && (double)ms > pxd_commit_bucket_ms[b])
-		b++;
-	pxd_stat_add(&ing->m->journal_commit_ms[b], 1);
-	pxd_stat_add(&ing->m->journal_commit_ms_sum, (uint64_t)(ms > 0 ? ms : 0));
+	if (ms >= 0) {
+		while (b < PXD_COMMIT_BUCKETS && (double)ms > pxd_commit_bucket_ms[b])
+			b++;
+		pxd_stat_add(&ing->m->journal_commit_ms[b], 1);
+		pxd_stat_add(&ing->m->journal_commit_ms_sum, (uint64_t)ms);
+	}
 	if (err) {
 		uint64_t suppressed;
 		static __thread struct pxd_log_ratelimit rl;

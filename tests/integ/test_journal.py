@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 
@@ -13,6 +14,29 @@ from pxtest import PIXELCTL, UA, Load, Pixeld, Sock, beacon_raw, http_get, run_t
 
 def ids_in(p):
     return [e["event_id"] for e in p.events()]
+
+
+def zero_tails(p):
+    """Bytes after the last record of each segment, which must all be zeros
+    (ack=durable pre-writes the segment being written): their sum."""
+    total = 0
+    jdir = os.path.join(p.data_dir, "journal")
+    for dirpath, _, files in os.walk(jdir):
+        for name in files:
+            if not name.endswith(".seg"):
+                continue
+            with open(os.path.join(dirpath, name), "rb") as f:
+                data = f.read()
+            off = 0
+            while off + 16 <= len(data):
+                n = struct.unpack_from("<IIq", data, off)[1]
+                if n == 0 or off + 16 + n > len(data):
+                    break
+                off += 16 + n
+            assert not data[off:].strip(b"\0"), "%s: bytes after the last record at %d" % (
+                name, off)
+            total += len(data) - off
+    return total
 
 
 def kill9_run(ack):
@@ -25,14 +49,24 @@ def kill9_run(ack):
         p.proc.wait(10)
         acked = load.join()
         assert len(acked) >= 8000
+        # ack=durable keeps the segment pre-written ahead of its records;
+        # the restart cuts those zeros as what they are, not as a torn tail.
+        prewritten = zero_tails(p)
+        assert (prewritten > 0) == (ack == "durable"), prewritten
+        log_start = len(p.read_log())
         p.start()
         wait_for(lambda: set(acked) <= set(ids_in(p)), timeout=60, interval=0.5,
                  what="every acknowledged event after the restart")
         ids = ids_in(p)
         dups = len(ids) - len(set(ids))
-        print("  ack=%s: %d acknowledged, %d in the sink, %d lost, %d duplicates"
-              % (ack, len(acked), len(ids), len(set(acked) - set(ids)), dups))
+        print("  ack=%s: %d acknowledged, %d in the sink, %d lost, %d duplicates, "
+              "%d zero bytes cut" % (ack, len(acked), len(ids), len(set(acked) - set(ids)),
+                                      dups, prewritten))
+        log = p.read_log()[log_start:]
+        assert "torn tail" not in log, log
+        assert ("bytes of zeros" in log) == (ack == "durable"), log
         assert p.stop() == 0
+        assert zero_tails(p) == 0, "a clean stop cuts the pre-written zeros"
     finally:
         p.cleanup()
 

@@ -15,8 +15,12 @@ aborts and XFS shuts down (pixeld then meets EROFS or EIO on every call, not
 a sync that lies), and ext2 re-reads a failed indirect block stale from the
 device, which punches holes into blocks that were synced long before. So the
 file system is ext4 without a journal (a file's extents live in its inode),
-mkfs writes every inode table, the journal directory is made, and only then is
-the tmpfs cut to what is in use plus ROOM.
+mounted with dioread_lock (writeback allocates written extents: no unwritten
+extent is split by a failed conversion into more pieces than the inode holds,
+which would put an extent block into the failing region), mkfs writes every
+inode table, the journal directory is made, and only then is the tmpfs cut to
+what is in use plus ROOM. The journal's pre-written zeros run into the fault
+first, and what is written after them must still survive it.
 
 Needs root, a loop device and mount; without them the test is skipped
 before any check runs, and fails under CI=true."""
@@ -73,7 +77,7 @@ class FaultyDisk:
         sh("mount", "-o", "remount,size=%dk" % ((used + ROOM) >> 10), "tmpfs", self.tmpfs)
 
     def mount(self):
-        sh("mount", "-o", "errors=continue", self.dev, self.mnt)
+        sh("mount", "-o", "errors=continue,dioread_lock", self.dev, self.mnt)
         self.mounted.append(self.mnt)
 
     def remount_cold(self):

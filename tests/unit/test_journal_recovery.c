@@ -89,10 +89,17 @@ static void test_torn_tail_at_every_offset(void **state)
 	free(img);
 }
 
-static void test_zero_filled_tail_is_torn(void **state)
+/*
+ * Zeros after the last record: what an ack=durable writer pre-wrote and did
+ * not cut (a crash), or a file system that grew the file before the data
+ * reached it. They are cut as quietly as the end of the file; zeros with
+ * anything else after them are a torn tail.
+ */
+static void test_zero_filled_tail_is_cut(void **state)
 {
 	struct journal_fx *f = *state;
 	struct pxd_journal_tail tail;
+	struct pxd_journal_seg_check chk;
 	char zeros[8192] = { 0 };
 	uint64_t bad_pos;
 	uint64_t size;
@@ -105,8 +112,21 @@ static void test_zero_filled_tail_is_torn(void **state)
 	assert_int_equal(read_all(f, &nrec, &bad_pos), PXD_JOURNAL_READ_TORN);
 	assert_int_equal(nrec, 4);
 	assert_int_equal(bad_pos, pxd_journal_pos_make(1, (uint32_t)size));
+	assert_int_equal(pxd_journal_segment_check(f->stream, 1, &chk), 0);
+	assert_int_equal(chk.nbad, 0);
+	assert_int_equal(chk.zeros, sizeof(zeros));
+	assert_int_equal(chk.end, size);
 	assert_int_equal(pxd_journal_cut_torn(f->stream, &tail), 0);
 	assert_int_equal(tail.torn_bytes, sizeof(zeros));
+	assert_true(tail.zeros);
+	assert_false(tail.corrupt);
+	assert_int_equal(journal_seg_size(f, 1), size);
+
+	zeros[sizeof(zeros) - 1] = 'x';
+	journal_put_raw(f, 1, zeros, sizeof(zeros));
+	assert_int_equal(pxd_journal_cut_torn(f->stream, &tail), 0);
+	assert_int_equal(tail.torn_bytes, sizeof(zeros));
+	assert_false(tail.zeros);
 	assert_int_equal(tail.bad, PXD_JOURNAL_BAD_LEN);
 	assert_int_equal(journal_seg_size(f, 1), size);
 }
@@ -274,7 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_torn_tail_at_every_offset, journal_setup,
 						journal_teardown),
-		cmocka_unit_test_setup_teardown(test_zero_filled_tail_is_torn, journal_setup,
+		cmocka_unit_test_setup_teardown(test_zero_filled_tail_is_cut, journal_setup,
 						journal_teardown),
 		cmocka_unit_test_setup_teardown(test_corruption_in_the_middle, journal_setup,
 						journal_teardown),
