@@ -79,11 +79,9 @@ struct pxd_jstream {
 	 * offset <zeroed>, so durable writes overwrite blocks that are already
 	 * allocated and their sync writes no inode or extent. <zeros_stop>: a
 	 * pre-write failed in this segment (disk full, I/O error); the data
-	 * writes go on appending. <seg_limit>: journal.segment_bytes of the last
-	 * commit, where pre-writing stops.
+	 * writes go on appending.
 	 */
 	uint64_t zeroed;
-	uint64_t seg_limit;
 	bool zeros_stop;
 	uint64_t fill_start; /* position of fill's first byte */
 	uint64_t appended;   /* position after the last appended record */
@@ -168,11 +166,13 @@ void pxd_journal_rewind(struct pxd_jstream *js, const struct pxd_jmark *m);
  * <commit_interval_ms>; at once when a segment is left, after a failure, or
  * with <durable> for bytes written without RWF_DSYNC) and a write of
  * everything appended since the last one, with RWF_DSYNC when <durable>,
- * ahead of which <durable> pre-writes the segment with zeros. <idx> goes in the user_data. Returns
+ * ahead of which <durable> pre-writes the segment with zeros, up to
+ * <segment_bytes>. <idx> goes in the user_data. Returns
  * 0, or -errno when a new segment cannot be opened.
  */
 int pxd_journal_pump(struct pxd_jstream *js, struct io_uring *ring, struct pxd_chunkpool *pool,
-		     unsigned idx, int64_t now_mono_ms, bool durable, uint32_t commit_interval_ms);
+		     unsigned idx, int64_t now_mono_ms, bool durable, uint32_t commit_interval_ms,
+		     uint64_t segment_bytes);
 
 /*
  * Takes the CQE of the stream's write or sync (<op>, <res>); <latency_ms> is

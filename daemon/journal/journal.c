@@ -211,7 +211,6 @@ int pxd_journal_commit(struct pxd_jstream *js, struct pxd_chunkpool *pool, uint3
 		js->fill_start = js->appended;
 	if (pxd_journal_record_seal(buf->p + buf->len, len, received_ms) < 0)
 		return -EMSGSIZE;
-	js->seg_limit = segment_bytes;
 	buf->len += size;
 	*start = js->appended;
 	js->appended += size;
@@ -297,22 +296,22 @@ static void submit_write(struct pxd_jstream *js, struct io_uring *ring, unsigned
 		sqe->rw_flags = RWF_DSYNC;
 }
 
-/* True when the segment should be pre-written further before the next data write. */
-static bool zeros_due(const struct pxd_jstream *js)
+/* True when the segment should be pre-written further (up to <limit>) before the next write. */
+static bool zeros_due(const struct pxd_jstream *js, uint64_t limit)
 {
 	uint64_t end = pxd_journal_pos_off(js->appended);
 
-	return !js->rolling && !js->unsafe && !js->zeros_stop && js->zeroed < js->seg_limit &&
-	       end < js->seg_limit && js->zeroed < end + PREWRITE_BYTES / 2;
+	return !js->rolling && !js->unsafe && !js->zeros_stop && js->zeroed < limit &&
+	       end < limit && js->zeroed < end + PREWRITE_BYTES / 2;
 }
 
-/* Zeros from past the last byte appended, up to PREWRITE_BYTES and the segment's limit. */
+/* Zeros from past the last byte appended, up to PREWRITE_BYTES and <limit>. */
 static void submit_zeros(struct pxd_jstream *js, struct io_uring *ring, unsigned idx,
-			 int64_t now_mono_ms)
+			 uint64_t limit, int64_t now_mono_ms)
 {
 	struct pxd_jop *o = &js->write;
 	uint64_t from = PXD_MAX(js->zeroed, (uint64_t)pxd_journal_pos_off(js->appended));
-	uint64_t len = PXD_MIN((uint64_t)PREWRITE_BYTES, js->seg_limit - from);
+	uint64_t len = PXD_MIN((uint64_t)PREWRITE_BYTES, limit - from);
 	struct io_uring_sqe *sqe = op_start(js, o, ring, idx, PXD_JOP_ZEROS, now_mono_ms);
 
 	if (!sqe)
@@ -378,7 +377,8 @@ static int pump_idle(struct pxd_jstream *js, struct pxd_chunkpool *pool, int64_t
 }
 
 int pxd_journal_pump(struct pxd_jstream *js, struct io_uring *ring, struct pxd_chunkpool *pool,
-		     unsigned idx, int64_t now_mono_ms, bool durable, uint32_t commit_interval_ms)
+		     unsigned idx, int64_t now_mono_ms, bool durable, uint32_t commit_interval_ms,
+		     uint64_t segment_bytes)
 {
 	int err;
 
@@ -408,8 +408,8 @@ int pxd_journal_pump(struct pxd_jstream *js, struct io_uring *ring, struct pxd_c
 		if (js->unsafe)
 			return 0;
 	}
-	if (durable && js->write.kind == PXD_JOP_FREE && zeros_due(js)) {
-		submit_zeros(js, ring, idx, now_mono_ms);
+	if (durable && js->write.kind == PXD_JOP_FREE && zeros_due(js, segment_bytes)) {
+		submit_zeros(js, ring, idx, segment_bytes, now_mono_ms);
 		return 0;
 	}
 	if (js->fill.len && !js->unsafe && js->write.kind == PXD_JOP_FREE) {

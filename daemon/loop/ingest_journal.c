@@ -160,7 +160,8 @@ void pxd_ingest_journal_pump(struct pxd_ingest *ing)
 
 	for (unsigned s = 0; s < ing->nstreams; s++)
 		pxd_journal_pump(&ing->streams[s], &ing->ring, &ing->conns.pool, s, ing->mono_ms,
-				 conf->ack == PXD_ACK_DURABLE, conf->commit_interval_ms);
+				 conf->ack == PXD_ACK_DURABLE, conf->commit_interval_ms,
+				 conf->segment_bytes);
 }
 
 /* True when every appended byte is written and synced. */
