@@ -108,7 +108,9 @@ enum pxd_delivery pxd_payload_check_common_line(const struct pxd_event_line *el,
 			   pxd_jv_is_str(&el->top[PXD_LINE_EVENT]),
 		.ts_ms = pxd_event_line_ts(el),
 		.has_value = value->type != PXD_JV_ABSENT,
-		.value_ok = pxd_jv_is_number(value) && pxd_jv_number(value) >= 0,
+		/* Only a '-' can make it negative (-0 is not): strtod() for those alone. */
+		.value_ok =
+		    pxd_jv_is_number(value) && (*value->p != '-' || pxd_jv_number(value) >= 0),
 		.currency = pxd_payload_jv_text(&v[1], scratch),
 	};
 

@@ -76,6 +76,9 @@ struct pxd_dstream {
 	struct pxd_journal_reader *reader;
 	bool journal_mode;
 	bool resume_asked;
+	/* <reader> is not at <cursor>: the pass moved on without reading while
+	 * every destination read at its own cursor (seek before reading). */
+	bool reader_behind;
 	uint64_t cursor;      /* right after the last record routed */
 	uint64_t *wm;	      /* [ndests]; published (atomics) */
 	struct pxd_dlag *lag; /* [ndests] */

@@ -376,7 +376,19 @@ static void enter_journal_mode(struct pxd_dstream *st)
 {
 	st->journal_mode = true;
 	st->resume_asked = false;
+	st->reader_behind = false;
 	pxd_journal_reader_seek(st->reader, st->cursor);
+}
+
+/* Whether every destination reads stream <st> at its own cursor now. */
+static bool all_lagging(const struct pxd_dispatcher *ds, const struct pxd_dstream *st)
+{
+	unsigned ndests = ds->d->conf->ndests;
+
+	for (unsigned i = 0; i < ndests; i++)
+		if (!st->lag[i].lagging)
+			return false;
+	return ndests > 0;
 }
 
 /*
@@ -425,7 +437,18 @@ static size_t read_journal(struct pxd_dispatcher *ds, struct pxd_dstream *st, in
 
 	if (resumed)
 		limit = PXD_MIN(limit, resume_at);
-	while (n < budget && (rec = read_next(st, st->reader, limit, &st->cursor))) {
+	if (all_lagging(ds, st)) {
+		/* Each destination reads this stretch at its own cursor: a
+		 * shared read would be a second read of every record, routed
+		 * to nobody (a backlog drain's whole cost, twice). */
+		st->cursor = PXD_MAX(st->cursor, limit);
+		st->reader_behind = true;
+	} else if (st->reader_behind) {
+		pxd_journal_reader_seek(st->reader, st->cursor);
+		st->reader_behind = false;
+	}
+	while (!st->reader_behind && n < budget &&
+	       (rec = read_next(st, st->reader, limit, &st->cursor))) {
 		route(ds, st, rec, now);
 		pxd_stat_add(&ds->replayed, 1);
 		n++;

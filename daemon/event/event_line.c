@@ -62,9 +62,11 @@ const struct pxd_sv pxd_line_user_names[PXD_LINE_USER_COUNT] = {
 	[PXD_LINE_USER_COUNTRY] = SV_LIT("country"),
 };
 
-static const char *skip_ws(const char *p, const char *end)
+/* Canonical lines have no whitespace: the first test nearly always ends it. */
+static inline const char *skip_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+	while (p < end && (unsigned char)*p <= ' ' &&
+	       (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
 }
@@ -503,6 +505,9 @@ static bool eq_sv(const struct pxd_jv *s, struct pxd_sv lit)
 
 bool pxd_jv_eq(const struct pxd_jv *s, const char *lit)
 {
+	/* Most keys differ from <lit> in their first byte: no strlen() then. */
+	if (s->type == PXD_JV_STRING && !s->escaped && (s->n ? *s->p != *lit : *lit))
+		return false;
 	return eq_sv(s, pxd_sv_cstr(lit));
 }
 
@@ -570,9 +575,7 @@ double pxd_jv_number(const struct pxd_jv *v)
  */
 static int find_key(const struct pxd_jv *k, const struct pxd_sv *names, int n, int *hint)
 {
-	for (int step = 0; step < n; step++) {
-		int i = (*hint + step) % n;
-
+	for (int step = 0, i = *hint; step < n; step++, i = i + 1 < n ? i + 1 : 0) {
 		if (eq_sv(k, names[i])) {
 			*hint = i + 1;
 			return i;
