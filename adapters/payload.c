@@ -230,17 +230,28 @@ void pxd_payload_sha256_hex(const void *p, size_t n, char out[PXD_SHA256_HEX_LEN
 
 bool pxd_payload_is_sha256_n(const char *s, size_t n)
 {
-	unsigned bad = 0;
+	const uint64_t highs = 0x8080808080808080ull;
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t bad = 0;
 
 	if (n != PXD_SHA256_HEX_LEN)
 		return false;
-	/* Every byte, no early exit and no isdigit(): a fixed-count loop the
-	 * compiler vectorizes, as this runs for each hashed field of each
-	 * event sent. */
-	for (size_t i = 0; i < PXD_SHA256_HEX_LEN; i++) {
-		unsigned c = (unsigned char)s[i];
+	/*
+	 * Eight bytes at a time, as this runs for each hashed field of each
+	 * event sent. With every byte below 0x80 (checked: <bad> takes the
+	 * high bits), adding 0x80 - c to a byte sets its high bit exactly when
+	 * the byte is >= c, and no carry crosses into the next byte: a digit
+	 * is >= '0' and not >= '9' + 1, a hex letter >= 'a' and not >= 'f' + 1.
+	 */
+	for (size_t i = 0; i < PXD_SHA256_HEX_LEN; i += 8) {
+		uint64_t x, digit, letter;
 
-		bad |= (c - '0' > 9u) & (c - 'a' > 5u);
+		memcpy(&x, s + i, 8);
+		bad |= x & highs;
+		x &= ~highs;
+		digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1));
+		letter = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x80 - 'f' - 1));
+		bad |= ~(digit | letter) & highs;
 	}
 	return !bad;
 }

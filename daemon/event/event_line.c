@@ -225,7 +225,7 @@ static int scan_number(const char **pp, const char *end, struct pxd_jv *out)
 	const char *start = *pp;
 	const char *p = start + (*start == '-');
 	char text[PXD_EVENT_LINE_MAX_NUMBER + 1];
-	bool real = false;
+	bool real = false, exponent = false;
 	char *stop;
 	size_t n;
 
@@ -239,7 +239,7 @@ static int scan_number(const char **pp, const char *end, struct pxd_jv *out)
 		p = digits(p + 1, end);
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
-		real = true;
+		real = exponent = true;
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
@@ -253,8 +253,7 @@ static int scan_number(const char **pp, const char *end, struct pxd_jv *out)
 	/* Only an exponent, or more digits than the limit has, can take a
 	 * real past double, and only 19 digits or more an integer past
 	 * int64_t: strtod() and strtoll() are left to those. */
-	if ((real && memchr(start, 'e', n)) || (real && memchr(start, 'E', n)) ||
-	    (!real && n - (*start == '-') >= 19)) {
+	if (exponent || (!real && n - (*start == '-') >= 19)) {
 		memcpy(text, start, n);
 		text[n] = '\0';
 		errno = 0;
