@@ -574,7 +574,7 @@ double pxd_jv_number(const struct pxd_jv *v)
  */
 static int find_key(const struct pxd_jv *k, const struct pxd_sv *names, int n, int *hint)
 {
-	for (int step = 0, i = *hint; step < n; step++, i = i + 1 < n ? i + 1 : 0) {
+	for (int step = 0, i = *hint < n ? *hint : 0; step < n; step++, i = i + 1 < n ? i + 1 : 0) {
 		if (eq_sv(k, names[i])) {
 			*hint = i + 1;
 			return i;
