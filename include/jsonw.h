@@ -96,43 +96,4 @@ size_t pxd_jsonw_utf8_len(const unsigned char *s, size_t n);
  */
 ssize_t pxd_jsonw_finish(struct pxd_jsonw *w);
 
-/* inline definitions */
-
-/*
- * Returns how many bytes from <s> (<n> of them) need no escaping in a JSON
- * string and are plain ASCII: 0x20..0x7f but '"' and '\\'. Eight bytes at a
- * time: a byte is flagged when it is below 0x20, equal to '"' or '\\' (the
- * zero-byte test on x ^ c), or has its high bit set. A borrow can flag a byte
- * only above one already flagged, so the lowest flag is the first such byte.
- */
-static inline size_t pxd_jsonw_plain_run(const char *s, size_t n)
-{
-	const uint64_t ones = UINT64_C(0x0101010101010101);
-	const uint64_t high = UINT64_C(0x8080808080808080);
-	size_t i = 0;
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
-		uint64_t q;
-		uint64_t b;
-		uint64_t m;
-
-		memcpy(&x, s + i, sizeof(x));
-		q = x ^ (ones * '"');
-		b = x ^ (ones * '\\');
-		m = (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high;
-		if (m)
-			return i + (size_t)(__builtin_ctzll(m) >> 3);
-	}
-#endif
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
-			break;
-	}
-	return i;
-}
-
 #endif

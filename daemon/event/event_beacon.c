@@ -18,6 +18,7 @@
 
 #include "compiler.h"
 #include "event_json.h"
+#include "json_plain.h"
 #include "jsonw.h"
 
 #define MAX_DEPTH 2048	 /* jansson's JSON_PARSER_MAX_DEPTH: each value is a level */
@@ -298,7 +299,7 @@ static bool lex_string(struct dec *d, struct tok *t)
 	for (;;) {
 		size_t n;
 
-		p += pxd_jsonw_plain_run((const char *)p, (size_t)(end - p));
+		p += pxd_json_plain_run((const char *)p, (size_t)(end - p));
 		if (p == end)
 			return false;
 		if (*p == '"')

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "compiler.h"
+#include "json_plain.h"
 
 /* Longest key a known name could be once unescaped. */
 #define KEY_MAX 32
@@ -142,30 +143,6 @@ static size_t utf8_len(const unsigned char *s, const unsigned char *end)
 	return 0;
 }
 
-/*
- * Which of the 8 bytes at <p> need a look (a control character, '"', '\\'
- * or a byte >= 0x80): the high bit of each such byte, 0 when none does; a
- * borrow may also mark bytes after the first marked one, never before it. A
- * word at a time (the "has a byte less than n" and "has a zero byte" tricks
- * of Bit Twiddling Hacks) because strings are most of a line and most of
- * their bytes are plain. Little-endian: the first byte is the lowest.
- */
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "special8() reads words little-endian");
-
-static inline uint64_t special8(const char *p)
-{
-	const uint64_t ones = 0x0101010101010101ull;
-	const uint64_t highs = 0x8080808080808080ull;
-	uint64_t x;
-	uint64_t q;
-	uint64_t b;
-
-	memcpy(&x, p, sizeof(x));
-	q = x ^ (ones * '"');
-	b = x ^ (ones * '\\');
-	return ((x - ones * 0x20) | (q - ones) | (b - ones) | x) & highs;
-}
-
 /* The string whose opening quote is at <*pp>; <*pp> moves past its closing one. */
 static int scan_string(const char **pp, const char *end, struct pxd_jv *out)
 {
@@ -173,16 +150,10 @@ static int scan_string(const char **pp, const char *end, struct pxd_jv *out)
 	bool escaped = false;
 
 	out->p = p;
-	while (p < end) {
-		if (end - p >= 8) {
-			uint64_t m = special8(p);
-
-			if (!m) {
-				p += 8;
-				continue;
-			}
-			p += __builtin_ctzll(m) >> 3;
-		}
+	for (;;) {
+		p += pxd_json_plain_run(p, (size_t)(end - p));
+		if (p >= end)
+			break;
 		unsigned char c = (unsigned char)*p;
 		unsigned cp;
 		int n;
@@ -194,9 +165,7 @@ static int scan_string(const char **pp, const char *end, struct pxd_jv *out)
 			*pp = p + 1;
 			return 0;
 		}
-		if (c >= 0x20 && c < 0x80 && c != '\\') {
-			p++;
-		} else if (c == '\\') {
+		if (c == '\\') {
 			n = pxd_jv_escape(p + 1, end, &cp);
 			if (n < 0)
 				return n;

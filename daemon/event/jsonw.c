@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "compiler.h"
+#include "json_plain.h"
 
 enum byte_class {
 	BYTE_PLAIN = 0, /* copied as it is */
@@ -206,7 +207,7 @@ static void put_escaped(struct pxd_jsonw *w, const char *s, size_t n)
 		enum byte_class cls;
 		size_t seq;
 
-		i += pxd_jsonw_plain_run(s + i, n - i);
+		i += pxd_json_plain_run(s + i, n - i);
 		if (i == n)
 			break;
 		cls = byte_class[u[i]];
