@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compiler.h"
 #include "conf.h"
 #include "http_out.h"
 
@@ -444,14 +445,19 @@ void pxd_payload_outcomes(struct pxd_outcome *out, size_t n, enum pxd_delivery d
 {
 	char reason[sizeof(out->reason)];
 	va_list ap;
+	int len;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	len = vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	/* The text and its NUL, not the whole array, for each of up to a
+	 * batch of events. */
+	len = len < 0 ? 0 : PXD_MIN(len, (int)sizeof(reason) - 1);
+	reason[len] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		out[i].delivery = d;
 		out[i].retry_after_ms = d == PXD_DELIVERY_RETRY ? retry_after_ms : 0;
-		memcpy(out[i].reason, reason, sizeof(reason));
+		memcpy(out[i].reason, reason, (size_t)len + 1);
 	}
 }
 

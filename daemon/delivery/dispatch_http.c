@@ -636,14 +636,22 @@ static void on_http_done(void *ctx, uint64_t tag, const struct pxd_response *res
 	size_t bucket = 0;
 	bool failed, was_open;
 
-	for (size_t k = 0; k < r->n; k++)
-		r->out[k] = (struct pxd_outcome){ .delivery = PXD_DELIVERY_RETRY };
+	/* Field by field, not a compound literal: a zeroed reason per event
+	 * was 200 bytes written a thousand times a batch. */
+	for (size_t k = 0; k < r->n; k++) {
+		r->out[k].delivery = PXD_DELIVERY_RETRY;
+		r->out[k].retry_after_ms = 0;
+		r->out[k].throttled = false;
+		r->out[k].reason[0] = '\0';
+	}
 	dest->adapter->classify(dest, &b, resp, r->out);
 	if (pxd_platform_quota_throttle(resp, r->out, r->n, h->throttle_ms))
 		pxd_stat_add(&h->st.throttled, 1);
-	/* Reasons quote the response: they reach dead letters, the delivery log and logs. */
+	/* Reasons quote the response: they reach dead letters, the delivery
+	 * log and logs, which read them for failed events only. */
 	for (size_t k = 0; k < r->n; k++)
-		pxd_redact(r->out[k].reason);
+		if (r->out[k].delivery != PXD_DELIVERY_OK)
+			pxd_redact(r->out[k].reason);
 	pxd_delivery_log_tally(&lr, r->out, r->n);
 	if (pxd_delivery_log_write(ds->dlog, &lr))
 		pxd_stat_add(&h->st.dlog_errors, 1);
