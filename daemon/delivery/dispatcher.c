@@ -17,6 +17,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "daemon/delivery/batcher.h"
 #include "daemon/delivery/dispatch_conf.h"
@@ -45,11 +48,43 @@
 /* The implementations of delivery_ops.h, for the shard-wide calls. */
 static const struct pxd_delivery_ops *const kinds[] = PXD_DELIVERY_KINDS;
 
+/*
+ * Where <key> (three bytes or more) first occurs in <s>: memmem()'s answer.
+ * Sixteen positions at a time, those whose first and last bytes match are
+ * compared whole: the key sits a few dozen bytes into every line, and
+ * memmem()'s set-up per call cost more than the search (5% of a dispatcher
+ * at batch 1,000).
+ */
+static const char *find_text(const char *s, size_t len, struct pxd_sv key)
+{
+	size_t i = 0;
+
+#if defined(__SSE2__)
+	const __m128i first = _mm_set1_epi8(key.p[0]);
+	const __m128i last = _mm_set1_epi8(key.p[key.n - 1]);
+
+	for (; i + key.n - 1 + 16 <= len; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i + key.n - 1));
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		    _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+
+		for (; m; m &= m - 1) {
+			size_t at = i + (size_t)__builtin_ctz(m);
+
+			if (!memcmp(s + at + 1, key.p + 1, key.n - 2))
+				return s + at;
+		}
+	}
+#endif
+	return i < len ? memmem(s + i, len - i, key.p, key.n) : NULL;
+}
+
 /* The first string member <key> ("\"event\":\"") of a line: the server's
  * members come before any property of the same name. */
 static struct pxd_sv line_member(const char *line, size_t len, struct pxd_sv key)
 {
-	const char *p = memmem(line, len, key.p, key.n);
+	const char *p = find_text(line, len, key);
 	const char *end;
 
 	if (!p)

@@ -249,9 +249,32 @@ static void test_event_name_is_read_from_the_line(void **state)
 	assert_null(n.p);
 }
 
+/* The search takes 16 positions at a time, then the tail: the member is
+ * found at every offset, past look-alikes whose first and last bytes match
+ * ("\"evenT\":\""), and not past the end of the line. */
+static void test_event_name_found_at_every_offset(void **state)
+{
+	char line[160];
+
+	(void)state;
+	for (int pad = 0; pad < 64; pad++) {
+		int len = snprintf(
+		    line, sizeof(line), "{\"p\":\"%.*s\",\"evenT\":\"no\",\"event\":\"Lead\"}", pad,
+		    "................................................................");
+		struct pxd_sv n = pxd_dispatcher_event_name(line, (size_t)len);
+
+		assert_int_equal(n.n, 4);
+		assert_memory_equal(n.p, "Lead", 4);
+		/* Cut inside the member: no name, nothing read past the cut. */
+		n = pxd_dispatcher_event_name(line, (size_t)len - 8);
+		assert_null(n.p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_event_name_found_at_every_offset),
 		cmocka_unit_test_setup_teardown(
 		    test_replay_queues_the_event_bytes_for_one_destination, setup, teardown),
 		cmocka_unit_test_setup_teardown(
