@@ -135,11 +135,12 @@ static void meta_fini(struct pxd_dest *dest)
 
 static bool is_standard_prop(const struct pxd_jv *k)
 {
-	static const char *const std[] = { "value",    "currency",    "order_id",
-					   "contents", "content_ids", "num_items" };
+	static const struct pxd_sv std[] = { PXD_SV("value"),	    PXD_SV("currency"),
+					     PXD_SV("order_id"),    PXD_SV("contents"),
+					     PXD_SV("content_ids"), PXD_SV("num_items") };
 
 	for (size_t i = 0; i < ARRAY_SIZE(std); i++)
-		if (pxd_jv_eq(k, std[i]))
+		if (pxd_jv_eq_sv(k, std[i]))
 			return true;
 	return false;
 }

@@ -168,6 +168,9 @@ int pxd_jv_escape(const char *p, const char *end, unsigned *cp);
 /* Whether string <s> unescaped equals the NUL-terminated <lit>. */
 bool pxd_jv_eq(const struct pxd_jv *s, const char *lit);
 
+/* pxd_jv_eq() for a name whose length is known (a table of PXD_SV()s). */
+bool pxd_jv_eq_sv(const struct pxd_jv *s, struct pxd_sv lit);
+
 /* Whether <v> is a string of at least one byte (what adapters send). */
 static inline bool pxd_jv_is_str(const struct pxd_jv *v);
 

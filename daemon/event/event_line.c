@@ -499,6 +499,11 @@ bool pxd_jv_eq(const struct pxd_jv *s, const char *lit)
 	return eq_sv(s, pxd_sv_cstr(lit));
 }
 
+bool pxd_jv_eq_sv(const struct pxd_jv *s, struct pxd_sv lit)
+{
+	return eq_sv(s, lit);
+}
+
 void pxd_jv_members(const struct pxd_jv *obj, const char *const *names, size_t n,
 		    struct pxd_jv *out)
 {
