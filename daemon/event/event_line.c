@@ -562,15 +562,16 @@ double pxd_jv_number(const struct pxd_jv *v)
 }
 
 /*
- * Index of key <k> in <names> (<n> of them), or -1. <*hint> is where the
- * last one was found: in pxd_event_serialize()'s order the next key is at
- * or after it, so a canonical line costs one comparison per key.
+ * Index of key <k> in <names> (<n> of them), or -1. <*hint> is the entry
+ * after the last one found (wrapping to 0 past the table's end): in
+ * pxd_event_serialize()'s order the next key is there, so a canonical line
+ * costs one comparison per key.
  */
 static int find_key(const struct pxd_jv *k, const struct pxd_sv *names, int n, int *hint)
 {
-	for (int step = 0, i = *hint < n ? *hint : 0; step < n; step++, i = i + 1 < n ? i + 1 : 0) {
+	for (int step = 0, i = *hint; step < n; step++, i = i + 1 < n ? i + 1 : 0) {
 		if (eq_sv(k, names[i])) {
-			*hint = i + 1;
+			*hint = i + 1 < n ? i + 1 : 0;
 			return i;
 		}
 	}
