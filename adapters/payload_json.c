@@ -65,26 +65,41 @@ void pxd_payload_out_close(struct pxd_payload_out *o, char bracket)
 	o->comma = true;
 }
 
-void pxd_payload_out_keyn(struct pxd_payload_out *o, const char *key, size_t n)
+/*
+ * [,]"<s>"<tail>: bytes that need no escaping, quoted, after the comma that
+ * is due, in one copy when it fits (every member's key, most values).
+ */
+static inline void quoted(struct pxd_payload_out *o, const char *s, size_t n, char tail)
 {
 	struct pxd_buf *b = o->b;
 
-	sep(o);
-	o->comma = false;
-	/* "<key>": in one copy when it fits (every member has one). */
-	if (likely(!o->err && b->len + n + 3 < b->cap)) {
-		char *p = b->p + b->len;
+	if (likely(!o->err && b->len + n + 4 < b->cap)) {
+		char *w = b->p + b->len;
 
-		p[0] = '"';
-		memcpy(p + 1, key, n);
-		memcpy(p + 1 + n, "\":", 3);
-		b->len += n + 3;
-		b->p[b->len] = '\0';
+		if (o->comma)
+			*w++ = ',';
+		*w++ = '"';
+		memcpy(w, s, n);
+		w += n;
+		*w++ = '"';
+		if (tail)
+			*w++ = tail;
+		*w = '\0';
+		b->len = (size_t)(w - b->p);
 		return;
 	}
-	raw(o, "\"", 1);
-	raw(o, key, n);
-	raw(o, "\":", 2);
+	sep(o);
+	raw1(o, '"');
+	raw(o, s, n);
+	raw1(o, '"');
+	if (tail)
+		raw1(o, tail);
+}
+
+void pxd_payload_out_keyn(struct pxd_payload_out *o, const char *key, size_t n)
+{
+	quoted(o, key, n, ':');
+	o->comma = false;
 }
 
 /* Code point <cp> as jansson writes it inside a string: the two-character
@@ -142,26 +157,7 @@ void pxd_payload_out_jv_str(struct pxd_payload_out *o, const struct pxd_jv *s)
 	const char *run = p;
 
 	if (!s->escaped) {
-		struct pxd_buf *b = o->b;
-
-		/* [,]"<s>" in one copy when it fits (most values). */
-		if (likely(!o->err && b->len + s->n + 3 < b->cap)) {
-			char *w = b->p + b->len;
-
-			if (o->comma)
-				*w++ = ',';
-			*w++ = '"';
-			memcpy(w, s->p, s->n);
-			w += s->n;
-			*w++ = '"';
-			*w = '\0';
-			b->len = (size_t)(w - b->p);
-		} else {
-			sep(o);
-			raw(o, "\"", 1);
-			raw(o, s->p, s->n);
-			raw(o, "\"", 1);
-		}
+		quoted(o, s->p, s->n, 0);
 		o->comma = true;
 		return;
 	}
