@@ -27,7 +27,8 @@
 # PIXELD=path runs another pixeld binary; PEER=path runs each case with that
 # binary too, just before this one (an A/B peer in the same run), and
 # prints the ratio of the two rates; REPEAT=K runs each case K times (the
-# two binaries alternating) and takes the medians. The journal is filled
+# two binaries alternating) and takes the medians; BATCHES="1000" and
+# DISPATCHERS="1" (space-separated lists) run only those cases. The journal is filled
 # once per event count and dispatcher count, by PIXELD, and each run
 # replays a copy of it.
 set -euo pipefail
@@ -186,7 +187,11 @@ def run(batch, n, dispatchers, binary, data):
 
 # Batch sizes past the adapter's largest are its largest (GA4: 25).
 sizes = sorted({min(b, DESTS[PLATFORM][1]) for b in (1, 100, 1000)})
-runs = [(b, N1 if b == 1 else NBIG, k) for k in (1, 2) for b in sizes]
+# BATCHES and DISPATCHERS (space-separated) narrow the table to those cases.
+only_b = [int(x) for x in os.environ.get("BATCHES", "").split()]
+only_k = [int(x) for x in os.environ.get("DISPATCHERS", "1 2").split()]
+runs = [(b, N1 if b == 1 else NBIG, k) for k in only_k for b in sizes
+        if not only_b or b in only_b]
 ours, peer = os.environ.get("PIXELD", "build/obj/pixeld"), os.environ.get("PEER")
 repeat = int(os.environ.get("REPEAT", "1"))
 median = lambda xs: sorted(xs)[len(xs) // 2]
