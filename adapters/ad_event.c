@@ -81,8 +81,8 @@ void pxd_ad_event_head(struct pxd_payload_out *o, const char *name, const struct
 void pxd_ad_event_body(struct pxd_payload_out *o, const struct pxd_event_line *el,
 		       const struct pxd_ad_event *spec, struct pxd_buf *scratch)
 {
-	const struct pxd_jv *props = &el->top[PXD_LINE_PROPS];
 	struct pxd_payload_mark empty;
+	struct pxd_jv_iter props;
 
 	if (pxd_jv_is_str(&el->top[PXD_LINE_URL]))
 		pxd_payload_out_member(o, "event_source_url", &el->top[PXD_LINE_URL]);
@@ -96,10 +96,11 @@ void pxd_ad_event_body(struct pxd_payload_out *o, const struct pxd_event_line *e
 	pxd_payload_out_key(o, "custom_data");
 	pxd_payload_out_open(o, '{');
 	if (spec->custom) {
-		spec->custom(o, props);
+		spec->custom(o, el);
 	} else {
-		pxd_payload_props(o, props, spec->props, spec->nprops);
-		pxd_payload_contents(o, "contents", props, spec->items, spec->nitems);
+		pxd_jv_iter_props(&props, el);
+		pxd_payload_props(o, &props, spec->props, spec->nprops);
+		pxd_payload_contents(o, "contents", el, spec->items, spec->nitems);
 	}
 	pxd_payload_out_close(o, '}');
 	pxd_payload_out_drop_empty(o, &empty);

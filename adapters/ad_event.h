@@ -74,7 +74,7 @@ struct pxd_ad_event {
 	bool referrer; /* referrer_url after event_source_url (Meta) */
 	/* Writes custom_data's members from props <props> instead of the
 	 * tables (Meta's custom properties); NULL: the tables. */
-	void (*custom)(struct pxd_payload_out *o, const struct pxd_jv *props);
+	void (*custom)(struct pxd_payload_out *o, const struct pxd_event_line *el);
 };
 
 /* Opens the server event of line <el> in <o> with the members Meta and

@@ -289,7 +289,6 @@ static void event_params(struct pxd_payload_out *o, const struct pxd_event_line 
 			 struct pxd_buf *scratch)
 {
 	static const char *const keys[] = { "value", "currency", "order_id", "contents" };
-	const struct pxd_jv *props = &el->top[PXD_LINE_PROPS];
 	struct pxd_jv fixed[FIXED_COUNT] = { el->top[PXD_LINE_EVENT_ID], el->top[PXD_LINE_URL],
 					     el->top[PXD_LINE_REFERRER] };
 	bool custom[FIXED_COUNT] = { false };
@@ -298,7 +297,7 @@ static void event_params(struct pxd_payload_out *o, const struct pxd_event_line 
 	struct pxd_jv k, v, std[4];
 	size_t count = 0, stop = 0;
 
-	pxd_jv_members(props, keys, 4, std);
+	pxd_line_props_members(el, keys, 4, std);
 	fixed[FIXED_VALUE] = std[0];
 	fixed[FIXED_CURRENCY] = std[1];
 	fixed[FIXED_TRANSACTION_ID] = std[2];
@@ -311,7 +310,7 @@ static void event_params(struct pxd_payload_out *o, const struct pxd_event_line 
 		count += has[f];
 	}
 	/* Which custom properties fit, and which replace a param above. */
-	pxd_jv_iter_init(&it, props);
+	pxd_jv_iter_props(&it, el);
 	while (count < MAX_PARAMS && pxd_jv_next(&it, &k, &v)) {
 		enum fixed f;
 
@@ -343,7 +342,7 @@ static void event_params(struct pxd_payload_out *o, const struct pxd_event_line 
 		else
 			pxd_payload_out_jv(o, &fixed[f]);
 	}
-	pxd_jv_iter_init(&it, props);
+	pxd_jv_iter_props(&it, el);
 	for (size_t i = 0; i < stop && pxd_jv_next(&it, &k, &v); i++) {
 		enum fixed f;
 
@@ -536,7 +535,7 @@ static enum pxd_delivery ga4_validate(struct pxd_dest *dest, const struct pxd_ev
 				  "click.fbp");
 		return PXD_DELIVERY_PERMANENT;
 	}
-	pxd_jv_members(&el->top[PXD_LINE_PROPS], keys, 2, v);
+	pxd_line_props_members(el, keys, 2, v);
 	if (strcmp(name, "purchase") == 0 && (!pxd_jv_is_str(&v[0]) || !v[1].type)) {
 		snprintf(reason, reason_len,
 			 PLATFORM ": purchase needs props.order_id (transaction_id), props.value "

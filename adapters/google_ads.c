@@ -354,7 +354,7 @@ static int conversion(struct pxd_dest *dest, struct pxd_payload_out *o,
 	enum pxd_ad_source s = pxd_ad_source(el);
 	struct pxd_jv v[3];
 
-	pxd_jv_members(&el->top[PXD_LINE_PROPS], keys, 3, v);
+	pxd_line_props_members(el, keys, 3, v);
 	if (!pxd_jv_is_str(&v[2]))
 		v[2] = el->top[PXD_LINE_EVENT_ID];
 	if (!pxd_jv_is_str(&v[2]))

@@ -146,7 +146,7 @@ static int element(struct pxd_dest *dest, struct pxd_payload_out *o,
 	if (!rule || !rule_urn(rule, urn, sizeof(urn)) ||
 	    !pxd_jv_is_str(&el->top[PXD_LINE_EVENT_ID]))
 		return -EINVAL;
-	pxd_jv_members(&el->top[PXD_LINE_PROPS], keys, 2, v);
+	pxd_line_props_members(el, keys, 2, v);
 	pxd_payload_out_open(o, '{');
 	pxd_payload_out_key(o, "conversion");
 	pxd_payload_out_str(o, urn, strlen(urn));

@@ -181,7 +181,7 @@ static void contents(struct pxd_payload_out *o, const struct pxd_jv *list)
  * "content_type" takes the place of "product" when both are there, as
  * setting a tree's member again kept its place.
  */
-static void custom_data(struct pxd_payload_out *o, const struct pxd_jv *props)
+static void custom_data(struct pxd_payload_out *o, const struct pxd_event_line *el)
 {
 	enum { VALUE = 0, CURRENCY, IDS, CONTENTS, ORDER_ID, NUM_ITEMS, TYPE, NKEYS };
 	static const char *const keys[NKEYS] = { "value",    "currency",  "content_ids", "contents",
@@ -194,7 +194,7 @@ static void custom_data(struct pxd_payload_out *o, const struct pxd_jv *props)
 	struct pxd_jv_iter it;
 	struct pxd_jv k, v;
 
-	pxd_jv_members(props, keys, NKEYS, s);
+	pxd_line_props_members(el, keys, NKEYS, s);
 	product = ids->type == PXD_JV_ARRAY || list->type == PXD_JV_ARRAY;
 	if (pxd_jv_is_number(value)) {
 		pxd_payload_out_key(o, "value");
@@ -218,7 +218,7 @@ static void custom_data(struct pxd_payload_out *o, const struct pxd_jv *props)
 		pxd_payload_out_member(o, "num_items", num_items);
 	/* Custom properties travel as they are: Meta keeps them for custom
 	 * audiences and rules. */
-	pxd_jv_iter_init(&it, props);
+	pxd_jv_iter_props(&it, el);
 	while (pxd_jv_next(&it, &k, &v)) {
 		if (is_standard_prop(&k) || !is_scalar(&v) ||
 		    (product && pxd_jv_eq(&k, "content_type")))

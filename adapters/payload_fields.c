@@ -192,13 +192,13 @@ void pxd_payload_bearer_fini(struct pxd_dest *dest)
 	dest->priv = NULL;
 }
 
-void pxd_payload_props(struct pxd_payload_out *o, const struct pxd_jv *from,
+void pxd_payload_props(struct pxd_payload_out *o, const struct pxd_jv_iter *from,
 		       const struct pxd_payload_prop *tab, size_t n)
 {
 	char amount[32];
 
 	for (size_t i = 0; i < n; i++) {
-		struct pxd_jv v = pxd_jv_get(from, tab[i].key);
+		struct pxd_jv v = pxd_jv_iter_get(*from, tab[i].key);
 
 		if (!v.type || v.type == PXD_JV_NULL || v.type == PXD_JV_OBJECT ||
 		    (tab[i].how != PXD_PROP_COPY && !pxd_jv_is_number(&v)))
@@ -215,13 +215,15 @@ void pxd_payload_props(struct pxd_payload_out *o, const struct pxd_jv *from,
 	}
 }
 
-void pxd_payload_contents(struct pxd_payload_out *o, const char *field, const struct pxd_jv *props,
-			  const struct pxd_payload_prop *items, size_t n)
+void pxd_payload_contents(struct pxd_payload_out *o, const char *field,
+			  const struct pxd_event_line *el, const struct pxd_payload_prop *items,
+			  size_t n)
 {
-	struct pxd_jv contents = pxd_jv_get(props, "contents");
-	struct pxd_jv_iter it;
-	struct pxd_jv item;
+	struct pxd_jv_iter it, from;
+	struct pxd_jv contents, item;
 
+	pxd_jv_iter_props(&it, el);
+	contents = pxd_jv_iter_get(it, "contents");
 	if (contents.type != PXD_JV_ARRAY)
 		return;
 	pxd_payload_out_key(o, field);
@@ -229,7 +231,8 @@ void pxd_payload_contents(struct pxd_payload_out *o, const char *field, const st
 	pxd_jv_iter_init(&it, &contents);
 	while (pxd_jv_next(&it, NULL, &item)) {
 		pxd_payload_out_open(o, '{');
-		pxd_payload_props(o, &item, items, n);
+		pxd_jv_iter_init(&from, &item);
+		pxd_payload_props(o, &from, items, n);
 		pxd_payload_out_close(o, '}');
 	}
 	pxd_payload_out_close(o, ']');

@@ -120,16 +120,19 @@ struct pxd_payload_prop {
 	enum pxd_payload_prop_how how;
 };
 
-/* Writes every row of <tab> whose key object <from> holds (not null, not an
- * object) as a member of the object open in <o>; REAL and AMOUNT rows only
- * take numbers. */
-void pxd_payload_props(struct pxd_payload_out *o, const struct pxd_jv *from,
+/* Writes every row of <tab> whose key the object <from> walks holds (not
+ * null, not an object) as a member of the object open in <o>; REAL and
+ * AMOUNT rows only take numbers. <from>: pxd_jv_iter_init() of an object, or
+ * pxd_jv_iter_props() of a line. */
+void pxd_payload_props(struct pxd_payload_out *o, const struct pxd_jv_iter *from,
 		       const struct pxd_payload_prop *tab, size_t n);
 
-/* Writes member <field>: <props>.contents with each item mapped through
- * <items> (pxd_payload_props()); nothing when there are no contents. */
-void pxd_payload_contents(struct pxd_payload_out *o, const char *field, const struct pxd_jv *props,
-			  const struct pxd_payload_prop *items, size_t n);
+/* Writes member <field>: the contents of line <el>'s props with each item
+ * mapped through <items> (pxd_payload_props()); nothing when there are no
+ * contents. */
+void pxd_payload_contents(struct pxd_payload_out *o, const char *field,
+			  const struct pxd_event_line *el, const struct pxd_payload_prop *items,
+			  size_t n);
 
 /* Writes one platform event for line <el> into <o> (an element of the list
  * open there). Returns 0, or -EINVAL when the event cannot be sent. */

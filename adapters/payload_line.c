@@ -102,7 +102,7 @@ enum pxd_delivery pxd_payload_check_common_line(const struct pxd_event_line *el,
 	const struct pxd_jv *value = &v[0];
 	struct pxd_payload_facts f;
 
-	pxd_jv_members(&el->top[PXD_LINE_PROPS], keys, 2, v);
+	pxd_line_props_members(el, keys, 2, v);
 	f = (struct pxd_payload_facts){
 		.has_ids = pxd_jv_is_str(&el->top[PXD_LINE_EVENT_ID]) &&
 			   pxd_jv_is_str(&el->top[PXD_LINE_EVENT]),

@@ -125,6 +125,7 @@ static int event(struct pxd_dest *dest, struct pxd_payload_out *o, const struct 
 	const char *name =
 	    text ? pxd_payload_event_name(dest, text, names, ARRAY_SIZE(names), false) : NULL;
 	const char *source = sources[pxd_ad_source(el)];
+	struct pxd_jv_iter from;
 
 	if (!text || !pxd_jv_is_str(&el->top[PXD_LINE_EVENT_ID]))
 		return -EINVAL;
@@ -154,8 +155,9 @@ static int event(struct pxd_dest *dest, struct pxd_payload_out *o, const struct 
 	pxd_payload_out_key(o, "metadata");
 	pxd_payload_out_open(o, '{');
 	pxd_payload_out_member(o, "conversion_id", &el->top[PXD_LINE_EVENT_ID]);
-	pxd_payload_props(o, &el->top[PXD_LINE_PROPS], props, ARRAY_SIZE(props));
-	pxd_payload_contents(o, "products", &el->top[PXD_LINE_PROPS], items, ARRAY_SIZE(items));
+	pxd_jv_iter_props(&from, el);
+	pxd_payload_props(o, &from, props, ARRAY_SIZE(props));
+	pxd_payload_contents(o, "products", el, items, ARRAY_SIZE(items));
 	pxd_payload_out_close(o, '}');
 	pxd_payload_out_close(o, '}');
 	return 0;

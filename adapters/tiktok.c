@@ -133,7 +133,7 @@ static void str_member(struct pxd_payload_out *o, const char *key, const struct 
 		pxd_payload_out_member(o, key, v);
 }
 
-static void properties(struct pxd_payload_out *o, const struct pxd_jv *props)
+static void properties(struct pxd_payload_out *o, const struct pxd_event_line *el)
 {
 	enum { CONTENTS = 0, VALUE, CURRENCY, ORDER_ID, QUERY, NKEYS };
 	static const char *const keys[NKEYS] = { "contents", "value", "currency", "order_id",
@@ -141,7 +141,7 @@ static void properties(struct pxd_payload_out *o, const struct pxd_jv *props)
 	struct pxd_payload_mark empty = pxd_payload_out_mark(o);
 	struct pxd_jv v[NKEYS];
 
-	pxd_jv_members(props, keys, NKEYS, v);
+	pxd_line_props_members(el, keys, NKEYS, v);
 	pxd_payload_out_key(o, "properties");
 	pxd_payload_out_open(o, '{');
 	if (v[CONTENTS].type == PXD_JV_ARRAY) {
@@ -188,7 +188,7 @@ static int event(struct pxd_dest *dest, struct pxd_payload_out *o, const struct 
 	str_member(o, "referrer", &el->top[PXD_LINE_REFERRER]);
 	pxd_payload_out_close(o, '}');
 	pxd_payload_out_drop_empty(o, &empty);
-	properties(o, &el->top[PXD_LINE_PROPS]);
+	properties(o, el);
 	pxd_payload_out_close(o, '}');
 	return 0;
 }

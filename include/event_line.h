@@ -103,20 +103,43 @@ enum pxd_line_user {
 extern const struct pxd_sv pxd_line_key_names[PXD_LINE_KEY_COUNT];
 extern const struct pxd_sv pxd_line_user_names[PXD_LINE_USER_COUNT];
 
+/* A member of an object: its key (a STRING) and its value. */
+struct pxd_jv_member {
+	struct pxd_jv key;
+	struct pxd_jv val;
+};
+
+/*
+ * The members of props a read line keeps, at most: the adapters look props
+ * up by name several times per event (the checks, the standard fields, the
+ * custom ones), and a walk of the text costs about 170 instructions a
+ * member each time; props with more members than this are walked.
+ */
+#define PXD_LINE_PROPS_MAX 10
+
 /* A read line. click[] and consent[] are indexed by pxd_click_field and
- * pxd_consent_field (event.h); each member is absent unless it is a string. */
+ * pxd_consent_field (event.h); each member is absent unless it is a string.
+ * props[] holds the members of top[PXD_LINE_PROPS] in their order when
+ * <props_all> (it is an object of PXD_LINE_PROPS_MAX members at most);
+ * walk them with pxd_jv_iter_props(). */
 struct pxd_event_line {
 	struct pxd_jv top[PXD_LINE_KEY_COUNT];
 	struct pxd_jv user[PXD_LINE_USER_COUNT];
 	struct pxd_jv click[PXD_CLICK_FIELD_COUNT];
 	struct pxd_jv consent[PXD_CONSENT_FIELD_COUNT];
+	struct pxd_jv_member props[PXD_LINE_PROPS_MAX];
+	uint8_t nprops;
+	bool props_all;
 };
 
-/* Walks the members of an object or the elements of an array. */
+/* Walks the members of an object or the elements of an array: of the text,
+ * or of members a read line kept (<m> up to <m_end>; NULL for the text). */
 struct pxd_jv_iter {
 	const char *p;
 	const char *end;
 	bool object;
+	const struct pxd_jv_member *m;
+	const struct pxd_jv_member *m_end;
 };
 
 /*
@@ -141,13 +164,26 @@ void pxd_jv_iter_init(struct pxd_jv_iter *it, const struct pxd_jv *v);
  * Returns false at the end. */
 bool pxd_jv_next(struct pxd_jv_iter *it, struct pxd_jv *key, struct pxd_jv *val);
 
-/* The member <name> of object <obj>, the last one if given twice; absent
- * when <obj> is no object or lacks it. */
-struct pxd_jv pxd_jv_get(const struct pxd_jv *obj, const char *name);
+/* Starts walking the members of the props of line <el>: from the members the
+ * read kept, or (more of them, or not an object) as pxd_jv_iter_init(). */
+void pxd_jv_iter_props(struct pxd_jv_iter *it, const struct pxd_event_line *el);
 
-/* pxd_jv_get() of each of the <n> <names> into <out>[i], in one walk. */
+/* The member <name> of the object <it> is about to walk, the last one if
+ * given twice; absent when it lacks it (or walks no object). */
+struct pxd_jv pxd_jv_iter_get(struct pxd_jv_iter it, const char *name);
+
+/* pxd_jv_iter_get() of each of the <n> <names> into <out>[i], in one walk. */
+void pxd_jv_iter_members(struct pxd_jv_iter it, const char *const *names, size_t n,
+			 struct pxd_jv *out);
+
+/* pxd_jv_iter_get() and pxd_jv_iter_members() of object <obj>. */
+struct pxd_jv pxd_jv_get(const struct pxd_jv *obj, const char *name);
 void pxd_jv_members(const struct pxd_jv *obj, const char *const *names, size_t n,
 		    struct pxd_jv *out);
+
+/* pxd_jv_iter_members() of the props of line <el>. */
+void pxd_line_props_members(const struct pxd_event_line *el, const char *const *names, size_t n,
+			    struct pxd_jv *out);
 
 /*
  * Writes string <s> unescaped to <out> (<cap> bytes, NUL-terminated; a

@@ -69,7 +69,7 @@ static void count_open(struct pxd_console *c, const struct pxd_event_line *el)
 	char campaign[NAME_MAX_BYTES], kind[NAME_MAX_BYTES];
 	struct pxd_jv v[2];
 
-	pxd_jv_members(&el->top[PXD_LINE_PROPS], names, 2, v);
+	pxd_line_props_members(el, names, 2, v);
 	pxd_console_count(&c->stats.campaigns, text(&v[0], campaign), open_kind(text(&v[1], kind)));
 }
 

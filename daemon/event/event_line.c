@@ -265,7 +265,8 @@ struct sink {
 	int n;
 	struct pxd_jv *slots;
 	bool strings;
-	struct pxd_event_line *el; /* the line's own object only */
+	struct pxd_event_line *el;    /* the line's own object only */
+	struct pxd_event_line *props; /* props: the line whose props[] its members go to */
 };
 
 static int scan_value(const char **pp, const char *end, struct pxd_jv *out, unsigned depth,
@@ -278,17 +279,28 @@ static struct sink *child_sink(struct pxd_event_line *el, int f, struct sink *ch
 {
 	switch (f) {
 	case PXD_LINE_USER:
-		*child =
-		    (struct sink){ pxd_line_user_names, PXD_LINE_USER_COUNT, el->user, true, NULL };
+		*child = (struct sink){
+			pxd_line_user_names, PXD_LINE_USER_COUNT, el->user, true, NULL, NULL
+		};
 		break;
 	case PXD_LINE_CLICK:
-		*child = (struct sink){ pxd_event_click_names, PXD_CLICK_FIELD_COUNT, el->click,
-					true, NULL };
+		*child = (struct sink){
+			pxd_event_click_names, PXD_CLICK_FIELD_COUNT, el->click, true, NULL, NULL
+		};
 		break;
 	case PXD_LINE_CONSENT:
-		*child = (struct sink){ pxd_event_consent_names, PXD_CONSENT_FIELD_COUNT,
-					el->consent, true, NULL };
+		*child = (struct sink){ pxd_event_consent_names,
+					PXD_CONSENT_FIELD_COUNT,
+					el->consent,
+					true,
+					NULL,
+					NULL };
 		break;
+	case PXD_LINE_PROPS:
+		el->nprops = 0;
+		el->props_all = false;
+		*child = (struct sink){ .props = el };
+		return child;
 	default:
 		return NULL;
 	}
@@ -307,6 +319,7 @@ static int scan_container(const char **pp, const char *end, struct pxd_jv *out, 
 	const char *p = skip_ws(start + 1, end);
 	struct pxd_jv k, v;
 	struct sink child;
+	unsigned members = 0;
 	int hint = 0;
 	int rc;
 
@@ -327,7 +340,7 @@ static int scan_container(const char **pp, const char *end, struct pxd_jv *out, 
 			if (p >= end || *p != ':')
 				return -EINVAL;
 			p = skip_ws(p + 1, end);
-			if (sink)
+			if (sink && sink->n)
 				f = find_key(&k, sink->names, sink->n, &hint);
 		}
 		rc = scan_value(&p, end, &v, depth + 1,
@@ -340,6 +353,8 @@ static int scan_container(const char **pp, const char *end, struct pxd_jv *out, 
 			sink->slots[f] =
 			    !sink->strings || v.type == PXD_JV_STRING ? v : (struct pxd_jv){ 0 };
 		}
+		if (sink && sink->props && members++ < PXD_LINE_PROPS_MAX)
+			sink->props->props[sink->props->nprops++] = (struct pxd_jv_member){ k, v };
 		p = skip_ws(p, end);
 		if (p < end && *p == close)
 			break;
@@ -348,6 +363,8 @@ static int scan_container(const char **pp, const char *end, struct pxd_jv *out, 
 		p = skip_ws(p + 1, end);
 	}
 done:
+	if (sink && sink->props)
+		sink->props->props_all = members <= PXD_LINE_PROPS_MAX;
 	*out = (struct pxd_jv){ start, (uint32_t)(p + 1 - start),
 				object ? PXD_JV_OBJECT : PXD_JV_ARRAY, false };
 	*pp = p + 1;
@@ -402,6 +419,17 @@ void pxd_jv_iter_init(struct pxd_jv_iter *it, const struct pxd_jv *v)
 	it->p = container ? v->p + 1 : NULL;
 	it->end = container ? v->p + v->n - 1 : NULL;
 	it->object = v->type == PXD_JV_OBJECT;
+	it->m = it->m_end = NULL;
+}
+
+void pxd_jv_iter_props(struct pxd_jv_iter *it, const struct pxd_event_line *el)
+{
+	pxd_jv_iter_init(it, &el->top[PXD_LINE_PROPS]);
+	if (el->props_all) {
+		it->p = NULL;
+		it->m = el->props;
+		it->m_end = el->props + el->nprops;
+	}
 }
 
 bool pxd_jv_next(struct pxd_jv_iter *it, struct pxd_jv *key, struct pxd_jv *val)
@@ -409,6 +437,15 @@ bool pxd_jv_next(struct pxd_jv_iter *it, struct pxd_jv *key, struct pxd_jv *val)
 	struct pxd_jv k;
 	const char *p = it->p;
 
+	if (it->m) {
+		if (it->m == it->m_end)
+			return false;
+		if (key)
+			*key = it->m->key;
+		*val = it->m->val;
+		it->m++;
+		return true;
+	}
 	if (!p)
 		return false;
 	p = skip_ws(p, it->end);
@@ -504,33 +541,52 @@ bool pxd_jv_eq_sv(const struct pxd_jv *s, struct pxd_sv lit)
 	return eq_sv(s, lit);
 }
 
-void pxd_jv_members(const struct pxd_jv *obj, const char *const *names, size_t n,
-		    struct pxd_jv *out)
+void pxd_jv_iter_members(struct pxd_jv_iter it, const char *const *names, size_t n,
+			 struct pxd_jv *out)
 {
-	struct pxd_jv_iter it;
 	struct pxd_jv k, v;
 
 	memset(out, 0, sizeof(*out) * n);
-	pxd_jv_iter_init(&it, obj);
+	if (!it.object)
+		return;
 	while (pxd_jv_next(&it, &k, &v))
 		for (size_t i = 0; i < n; i++)
 			if (pxd_jv_eq(&k, names[i]))
 				out[i] = v;
 }
 
-struct pxd_jv pxd_jv_get(const struct pxd_jv *obj, const char *name)
+struct pxd_jv pxd_jv_iter_get(struct pxd_jv_iter it, const char *name)
 {
-	struct pxd_jv found = { 0 };
-	struct pxd_jv k, v;
+	struct pxd_jv found;
+
+	pxd_jv_iter_members(it, &name, 1, &found);
+	return found;
+}
+
+void pxd_jv_members(const struct pxd_jv *obj, const char *const *names, size_t n,
+		    struct pxd_jv *out)
+{
 	struct pxd_jv_iter it;
 
-	if (obj->type != PXD_JV_OBJECT)
-		return found;
 	pxd_jv_iter_init(&it, obj);
-	while (pxd_jv_next(&it, &k, &v))
-		if (pxd_jv_eq(&k, name))
-			found = v;
-	return found;
+	pxd_jv_iter_members(it, names, n, out);
+}
+
+struct pxd_jv pxd_jv_get(const struct pxd_jv *obj, const char *name)
+{
+	struct pxd_jv_iter it;
+
+	pxd_jv_iter_init(&it, obj);
+	return pxd_jv_iter_get(it, name);
+}
+
+void pxd_line_props_members(const struct pxd_event_line *el, const char *const *names, size_t n,
+			    struct pxd_jv *out)
+{
+	struct pxd_jv_iter it;
+
+	pxd_jv_iter_props(&it, el);
+	pxd_jv_iter_members(it, names, n, out);
 }
 
 int64_t pxd_jv_int(const struct pxd_jv *v)
@@ -580,7 +636,7 @@ static int find_key(const struct pxd_jv *k, const struct pxd_sv *names, int n, i
 
 int pxd_event_line_read(struct pxd_event_line *el, const char *line, size_t len)
 {
-	struct sink top = { pxd_line_key_names, PXD_LINE_KEY_COUNT, el->top, false, el };
+	struct sink top = { pxd_line_key_names, PXD_LINE_KEY_COUNT, el->top, false, el, NULL };
 	const char *p = skip_ws(line, line + len);
 	const char *end = line + len;
 	struct pxd_jv root;

@@ -5,8 +5,8 @@
  * refuses one json_loadb() takes only for its own limits (depth, number
  * length) or for a NUL byte (which jansson's loader lets pass after some
  * tokens; the journal never holds one: pxd_event_serialize() escapes it). A line both take reads
- * the same top-level strings and numbers, and every string unescapes to jansson's bytes. Built and
- * run by `make fuzz`.
+ * the same top-level strings and numbers, every string unescapes to jansson's bytes, and the
+ * members of props it kept walk as the text does. Built and run by `make fuzz`.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -62,6 +62,27 @@ static void same_string(const struct pxd_jv *v, const json_t *want)
 		__builtin_trap();
 }
 
+/* The members of props the read kept walk as the text of props walks. */
+static void same_props_walk(const struct pxd_event_line *el)
+{
+	struct pxd_jv_iter kept, text;
+	struct pxd_jv k1, v1, k2, v2;
+	bool more;
+
+	pxd_jv_iter_props(&kept, el);
+	pxd_jv_iter_init(&text, &el->top[PXD_LINE_PROPS]);
+	if (el->props_all && (!text.object || el->nprops > PXD_LINE_PROPS_MAX))
+		__builtin_trap();
+	do {
+		more = pxd_jv_next(&text, &k2, &v2);
+		if (pxd_jv_next(&kept, &k1, &v1) != more)
+			__builtin_trap();
+		if (more && ((text.object && (k1.p != k2.p || k1.n != k2.n)) || v1.p != v2.p ||
+			     v1.n != v2.n || v1.type != v2.type))
+			__builtin_trap();
+	} while (more);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -100,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (got->type != PXD_JV_REAL || pxd_jv_number(got) != json_real_value(want)))
 			__builtin_trap();
 	}
+	same_props_walk(&el);
 	for (int f = 0; f < PXD_LINE_USER_COUNT; f++) {
 		const json_t *user = json_object_get(j, "user");
 		const json_t *want =

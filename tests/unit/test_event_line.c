@@ -120,6 +120,76 @@ static void test_props_members_and_arrays_walk_in_order(void **state)
 	assert_false(pxd_jv_next(&it, NULL, &v));
 }
 
+/* The walk of props a read kept gives what the walk of its text gives. */
+static void assert_props_walk_as_text(const struct pxd_event_line *el)
+{
+	struct pxd_jv_iter kept, text;
+	struct pxd_jv k1, v1, k2, v2;
+	bool more;
+
+	pxd_jv_iter_props(&kept, el);
+	pxd_jv_iter_init(&text, &el->top[PXD_LINE_PROPS]);
+	do {
+		more = pxd_jv_next(&text, &k2, &v2);
+		assert_int_equal(pxd_jv_next(&kept, &k1, &v1), more);
+		if (more) {
+			/* An array's elements have no keys. */
+			if (text.object)
+				assert_true(k1.p == k2.p && k1.n == k2.n &&
+					    k1.escaped == k2.escaped);
+			assert_true(v1.p == v2.p && v1.n == v2.n && v1.type == v2.type);
+		}
+	} while (more);
+}
+
+/* props' members are kept as the line is read, up to PXD_LINE_PROPS_MAX;
+ * past that, or for props that are no object, the text is walked. */
+static void test_props_kept_as_read(void **state)
+{
+	static const char *const lines[] = {
+		"{\"props\":{\"value\":1,\"currency\":\"USD\",\"value\":2.5}}",
+		"{\"props\":{}}",
+		"{\"props\":{\"a\":1},\"props\":{\"b\":{\"c\":[1]},\"v\\u0061lue\":3}}",
+		"{\"props\":{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,"
+		"\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9}}",
+		"{\"props\":{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,"
+		"\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"value\":10}}",
+		"{\"props\":[{\"value\":1}]}",
+		"{\"props\":\"value\"}",
+		"{\"props\":{\"a\":1},\"props\":7}",
+		"{\"event\":\"x\"}",
+	};
+	/* props_all, nprops and props.value of each line. */
+	static const struct {
+		bool all;
+		int n;
+		const char *value;
+	} want[] = { { true, 3, "2.5" }, { true, 0, NULL },   { true, 2, "3" },
+		     { true, 10, NULL }, { false, 10, "10" }, { false, 0, NULL },
+		     { false, 0, NULL }, { false, 0, NULL },  { false, 0, NULL } };
+	static const char *const names[] = { "currency", "value" };
+	struct pxd_event_line el;
+	struct pxd_jv v[2];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
+		assert_int_equal(pxd_event_line_read(&el, lines[i], strlen(lines[i])), 0);
+		assert_int_equal(el.props_all, want[i].all);
+		if (want[i].all)
+			assert_int_equal(el.nprops, want[i].n);
+		assert_props_walk_as_text(&el);
+		pxd_line_props_members(&el, names, 2, v);
+		if (want[i].value)
+			assert_true(v[1].n == strlen(want[i].value) &&
+				    !memcmp(v[1].p, want[i].value, v[1].n));
+		else
+			assert_int_equal(v[1].type, PXD_JV_ABSENT);
+	}
+	assert_int_equal(pxd_event_line_read(&el, purchase, strlen(purchase)), 0);
+	assert_true(el.props_all);
+	assert_props_walk_as_text(&el);
+}
+
 static void test_missing_fields_read_as_absent(void **state)
 {
 	static const char line[] = "{\"event\":\"Lead\",\"user\":{\"id\":7,\"city\":null},"
@@ -310,6 +380,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reads_every_field),
 		cmocka_unit_test(test_props_members_and_arrays_walk_in_order),
+		cmocka_unit_test(test_props_kept_as_read),
 		cmocka_unit_test(test_missing_fields_read_as_absent),
 		cmocka_unit_test(test_escapes_unescape_to_utf8),
 		cmocka_unit_test(test_refuses_what_jansson_refuses),
