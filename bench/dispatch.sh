@@ -28,7 +28,9 @@
 # binary too, just before this one (an A/B peer in the same run), and
 # prints the ratio of the two rates; REPEAT=K runs each case K times (the
 # two binaries alternating) and takes the medians; BATCHES="1000" and
-# DISPATCHERS="1" (space-separated lists) run only those cases. The journal is filled
+# DISPATCHERS="1" (space-separated lists) run only those cases;
+# PIXELD_CPU and MOCK_CPU (taskset CPU lists) pin pixeld and the mock (on a
+# VM whose vCPUs run at different speeds, an A/B compares like with like). The journal is filled
 # once per event count and dispatcher count, by PIXELD, and each run
 # replays a copy of it.
 set -euo pipefail
@@ -103,8 +105,12 @@ def conf(d, port, admin, meta_port, batch, dispatchers):
                 % (port, admin, d, dispatchers, PLATFORM, PLATFORM, meta_port, DESTS[PLATFORM][0],
                    batch))
 
+def pin(var):
+    """taskset's words for the CPU list in environment variable <var>, if set."""
+    return ["taskset", "-c", os.environ[var]] if os.environ.get(var) else []
+
 def pixeld(d, binary):
-    p = subprocess.Popen([binary, "-c", os.path.join(d, "pixeld.ini")],
+    p = subprocess.Popen(pin("PIXELD_CPU") + [binary, "-c", os.path.join(d, "pixeld.ini")],
                          stdout=open(os.path.join(d, "pixeld.log"), "ab"), stderr=subprocess.STDOUT)
     return p
 
@@ -157,7 +163,7 @@ def run(batch, n, dispatchers, binary, data):
     try:
         shutil.copytree(data, os.path.join(d, "data"), symlinks=True)
         conf(d, port, admin, meta_port, batch, dispatchers)
-        mock_cmd = ["build/obj/mockplatform", "--listen", "127.0.0.1:%d" % meta_port]
+        mock_cmd = pin("MOCK_CPU") + ["build/obj/mockplatform", "--listen", "127.0.0.1:%d" % meta_port]
         if DESTS[PLATFORM][2]:
             mock_cmd += ["--count-key", DESTS[PLATFORM][2]]
         mock = subprocess.Popen(mock_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)

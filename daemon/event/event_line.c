@@ -634,6 +634,14 @@ static int find_key(const struct pxd_jv *k, const struct pxd_sv *names, int n, i
 	return -1;
 }
 
+/* Every view absent; props[] is read only up to nprops, so its bytes are left. */
+static void clear(struct pxd_event_line *el)
+{
+	memset(el, 0, offsetof(struct pxd_event_line, props));
+	el->nprops = 0;
+	el->props_all = false;
+}
+
 int pxd_event_line_read(struct pxd_event_line *el, const char *line, size_t len)
 {
 	struct sink top = { pxd_line_key_names, PXD_LINE_KEY_COUNT, el->top, false, el, NULL };
@@ -641,10 +649,10 @@ int pxd_event_line_read(struct pxd_event_line *el, const char *line, size_t len)
 	const char *end = line + len;
 	struct pxd_jv root;
 
-	memset(el, 0, sizeof(*el));
+	clear(el);
 	if (len > UINT32_MAX || p >= end || *p != '{' || scan_container(&p, end, &root, 0, &top) ||
 	    skip_ws(p, end) != end) {
-		memset(el, 0, sizeof(*el));
+		clear(el);
 		return -EINVAL;
 	}
 	return 0;
