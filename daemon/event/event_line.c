@@ -279,22 +279,22 @@ static struct sink *child_sink(struct pxd_event_line *el, int f, struct sink *ch
 {
 	switch (f) {
 	case PXD_LINE_USER:
-		*child = (struct sink){
-			pxd_line_user_names, PXD_LINE_USER_COUNT, el->user, true, NULL, NULL
-		};
+		*child = (struct sink){ .names = pxd_line_user_names,
+					.n = PXD_LINE_USER_COUNT,
+					.slots = el->user,
+					.strings = true };
 		break;
 	case PXD_LINE_CLICK:
-		*child = (struct sink){
-			pxd_event_click_names, PXD_CLICK_FIELD_COUNT, el->click, true, NULL, NULL
-		};
+		*child = (struct sink){ .names = pxd_event_click_names,
+					.n = PXD_CLICK_FIELD_COUNT,
+					.slots = el->click,
+					.strings = true };
 		break;
 	case PXD_LINE_CONSENT:
-		*child = (struct sink){ pxd_event_consent_names,
-					PXD_CONSENT_FIELD_COUNT,
-					el->consent,
-					true,
-					NULL,
-					NULL };
+		*child = (struct sink){ .names = pxd_event_consent_names,
+					.n = PXD_CONSENT_FIELD_COUNT,
+					.slots = el->consent,
+					.strings = true };
 		break;
 	case PXD_LINE_PROPS:
 		el->nprops = 0;
@@ -644,7 +644,9 @@ static void clear(struct pxd_event_line *el)
 
 int pxd_event_line_read(struct pxd_event_line *el, const char *line, size_t len)
 {
-	struct sink top = { pxd_line_key_names, PXD_LINE_KEY_COUNT, el->top, false, el, NULL };
+	struct sink top = {
+		.names = pxd_line_key_names, .n = PXD_LINE_KEY_COUNT, .slots = el->top, .el = el
+	};
 	const char *p = skip_ws(line, line + len);
 	const char *end = line + len;
 	struct pxd_jv root;
