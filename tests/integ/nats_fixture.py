@@ -72,6 +72,19 @@ class NatsServer:
         except OSError:
             return False
 
+    def cluster_ready(self, n):
+        """JetStream here sees a meta leader and all <n> peers, and /healthz is ok:
+        before that an R3 stream cannot be placed ("no suitable peers")."""
+        try:
+            st, _, body = http_get(self.http_port, "/jsz", timeout=1)
+            meta = json.loads(body).get("meta_cluster", {}) if st == 200 else {}
+            if not meta.get("leader") or meta.get("cluster_size") != n:
+                return False
+            st, _, _ = http_get(self.http_port, "/healthz", timeout=1)
+            return st == 200
+        except (OSError, ValueError):
+            return False
+
     def kill9(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
@@ -175,6 +188,12 @@ class Stack:
         self.nats = [NatsServer(self.dir, "n0")] if n == 1 else cluster(self.dir, n)
         for s in self.nats:
             s.start()
+        # A test that kills a node must start from a formed cluster: a node
+        # killed before every peer joined JetStream's meta group leaves two
+        # that can never place an R3 stream.
+        for s in self.nats if n > 1 else ():
+            wait_for(lambda: s.cluster_ready(n), 60,
+                     what="nats-server %s to see a JetStream cluster of %d" % (s.name, n))
         return self.nats
 
     def add(self, px):

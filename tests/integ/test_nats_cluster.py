@@ -63,6 +63,8 @@ def test_r3_node_kill9_during_load():
         load = Load(lambda: ing)
         load.start()
         wait_acked(load, 1000)
+        # The R3 stream exists and carries events before a node dies.
+        wait_at_mock(st.mock, load.acked[:CHUNK], timeout=60)
         victim = st.nats[1]
         victim.kill9()
         print("killed nats node %s with %d events acknowledged" % (victim.name, len(load.acked)))
