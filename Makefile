@@ -133,7 +133,7 @@ fuzz-long: $(FUZZ_BINS)
 	$(Q)./tests/fuzz/long.sh
 
 .SECONDEXPANSION:
-$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_DEPS_%) $(call rwildcard,include daemon,%.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $$(FUZZ_DEPS_%) $(call rwildcard,include daemon tests/unit,%.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_DEPS_$*) -o $@ -ljansson -linih -lssl -lcrypto -lck

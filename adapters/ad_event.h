@@ -72,8 +72,8 @@ struct pxd_ad_event {
 	const struct pxd_payload_prop *items; /* custom_data.contents[] */
 	size_t nitems;
 	bool referrer; /* referrer_url after event_source_url (Meta) */
-	/* Writes custom_data's members from props <props> instead of the
-	 * tables (Meta's custom properties); NULL: the tables. */
+	/* Writes custom_data's members from the props of line <el> instead
+	 * of the tables (Meta's custom properties); NULL: the tables. */
 	void (*custom)(struct pxd_payload_out *o, const struct pxd_event_line *el);
 };
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "event_line.h"
+#include "tests/unit/event_line_test.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -62,27 +63,6 @@ static void same_string(const struct pxd_jv *v, const json_t *want)
 		__builtin_trap();
 }
 
-/* The members of props the read kept walk as the text of props walks. */
-static void same_props_walk(const struct pxd_event_line *el)
-{
-	struct pxd_jv_iter kept, text;
-	struct pxd_jv k1, v1, k2, v2;
-	bool more;
-
-	pxd_jv_iter_props(&kept, el);
-	pxd_jv_iter_init(&text, &el->top[PXD_LINE_PROPS]);
-	if (el->props_all && (!text.object || el->nprops > PXD_LINE_PROPS_MAX))
-		__builtin_trap();
-	do {
-		more = pxd_jv_next(&text, &k2, &v2);
-		if (pxd_jv_next(&kept, &k1, &v1) != more)
-			__builtin_trap();
-		if (more && ((text.object && (k1.p != k2.p || k1.n != k2.n)) || v1.p != v2.p ||
-			     v1.n != v2.n || v1.type != v2.type))
-			__builtin_trap();
-	} while (more);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
@@ -121,7 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (got->type != PXD_JV_REAL || pxd_jv_number(got) != json_real_value(want)))
 			__builtin_trap();
 	}
-	same_props_walk(&el);
+	if (!pxd_test_props_walk_as_text(&el))
+		__builtin_trap();
 	for (int f = 0; f < PXD_LINE_USER_COUNT; f++) {
 		const json_t *user = json_object_get(j, "user");
 		const json_t *want =

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "event_line_test.h"
 #include "jsonw.h"
 
 /* What pxd_event_serialize() writes for tests/golden/events/purchase.json's event. */
@@ -120,28 +121,6 @@ static void test_props_members_and_arrays_walk_in_order(void **state)
 	assert_false(pxd_jv_next(&it, NULL, &v));
 }
 
-/* The walk of props a read kept gives what the walk of its text gives. */
-static void assert_props_walk_as_text(const struct pxd_event_line *el)
-{
-	struct pxd_jv_iter kept, text;
-	struct pxd_jv k1, v1, k2, v2;
-	bool more;
-
-	pxd_jv_iter_props(&kept, el);
-	pxd_jv_iter_init(&text, &el->top[PXD_LINE_PROPS]);
-	do {
-		more = pxd_jv_next(&text, &k2, &v2);
-		assert_int_equal(pxd_jv_next(&kept, &k1, &v1), more);
-		if (more) {
-			/* An array's elements have no keys. */
-			if (text.object)
-				assert_true(k1.p == k2.p && k1.n == k2.n &&
-					    k1.escaped == k2.escaped);
-			assert_true(v1.p == v2.p && v1.n == v2.n && v1.type == v2.type);
-		}
-	} while (more);
-}
-
 /* props' members are kept as the line is read, up to PXD_LINE_PROPS_MAX;
  * past that, or for props that are no object, the text is walked. */
 static void test_props_kept_as_read(void **state)
@@ -172,7 +151,7 @@ static void test_props_kept_as_read(void **state)
 		assert_int_equal(el.props_all, want[i].all);
 		if (want[i].all)
 			assert_int_equal(el.nprops, want[i].n);
-		assert_props_walk_as_text(&el);
+		assert_true(pxd_test_props_walk_as_text(&el));
 		pxd_line_props_members(&el, names, 2, v);
 		if (want[i].value)
 			assert_true(v[1].n == strlen(want[i].value) &&
@@ -192,11 +171,11 @@ static void test_props_kept_as_read(void **state)
 		assert_int_equal(pxd_event_line_read(&el, line, (size_t)n), 0);
 		assert_int_equal(el.props_all, !more);
 		assert_int_equal(el.nprops, PXD_LINE_PROPS_MAX);
-		assert_props_walk_as_text(&el);
+		assert_true(pxd_test_props_walk_as_text(&el));
 	}
 	assert_int_equal(pxd_event_line_read(&el, purchase, strlen(purchase)), 0);
 	assert_true(el.props_all);
-	assert_props_walk_as_text(&el);
+	assert_true(pxd_test_props_walk_as_text(&el));
 }
 
 static void test_missing_fields_read_as_absent(void **state)
