@@ -23,6 +23,7 @@
 #include "adapters/jsonl_tail.h"
 #include "buf.h"
 #include "log.h"
+#include "pagecache.h"
 
 struct jsonl {
 	char path[PATH_MAX];
@@ -30,6 +31,8 @@ struct jsonl {
 	bool tail_read; /* the file's tail was checked (first open only) */
 	struct pxd_jsonl_tail tail;
 	struct pxd_buf out;
+	bool regular;			/* a regular file, whose page cache is given back */
+	struct pxd_pagecache_trim trim; /* (pagecache.h) as it is synced */
 };
 
 /* Cuts what follows the last newline (<whole> bytes kept): a line a crash
@@ -83,10 +86,13 @@ static void read_tail(struct jsonl *j)
 static int open_file(struct jsonl *j)
 {
 	int fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	struct stat st;
 
 	if (fd < 0)
 		return -errno;
 	j->fd = fd;
+	j->regular = !fstat(fd, &st) && S_ISREG(st.st_mode);
+	j->trim.dropped = 0;
 	if (!j->tail_read)
 		read_tail(j);
 	return 0;
@@ -237,8 +243,24 @@ static int jsonl_sync(struct pxd_dest *dest)
 
 	if (j->fd < 0)
 		return 0;
+	off_t end;
+	int rc;
+
 	/* EINVAL: a FIFO or a device, which keeps nothing to sync. */
-	return fdatasync(j->fd) && errno != EINVAL ? -errno : 0;
+	if (fdatasync(j->fd))
+		return errno != EINVAL ? -errno : 0;
+	if (!j->regular)
+		return 0;
+	/* After an O_APPEND write the offset is where this shard's last line
+	 * ended: all of it on the disk now. */
+	end = lseek(j->fd, 0, SEEK_CUR);
+	rc = end > 0 ? pxd_pagecache_trim(&j->trim, j->fd, (uint64_t)end) : 0;
+	if (rc)
+		pxd_log_warn("jsonl",
+			     "%s: giving back its page cache failed (%s); its pages stay cached "
+			     "until memory is short",
+			     j->path, strerror(-rc));
+	return 0;
 }
 
 static int jsonl_reopen(struct pxd_dest *dest)

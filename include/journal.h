@@ -16,6 +16,7 @@
 
 #include "conn.h"
 #include "journal_format.h"
+#include "pagecache.h"
 #include "uring.h"
 
 /*
@@ -83,8 +84,9 @@ struct pxd_jstream {
 	 */
 	uint64_t zeroed;
 	bool zeros_stop;
-	uint64_t fill_start; /* position of fill's first byte */
-	uint64_t appended;   /* position after the last appended record */
+	struct pxd_pagecache_trim trim; /* the segment's synced pages given back */
+	uint64_t fill_start;		/* position of fill's first byte */
+	uint64_t appended;		/* position after the last appended record */
 	int64_t last_sync_mono_ms;
 	int error; /* last write/sync error, 0 when healthy */
 	int64_t retry_at_mono_ms;

@@ -92,6 +92,7 @@ static int open_segment(struct pxd_jstream *js, uint32_t seq)
 	js->seq = seq;
 	js->zeroed = 0;
 	js->zeros_stop = false;
+	js->trim.dropped = 0;
 	__atomic_store_n(&js->cur_seq, seq, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -345,6 +346,8 @@ static int finish_roll(struct pxd_jstream *js, struct pxd_chunkpool *pool)
 	uint64_t start = pxd_journal_pos_make(js->seq + 1, 0);
 	int err = cut_zeros(js, pxd_journal_pos_off(js->seg_end));
 
+	if (!err && js->trim.dropped != UINT64_MAX)
+		pxd_pagecache_drop(js->fd); /* a hint: a failure costs memory, never data */
 	if (!err)
 		err = open_segment(js, js->seq + 1);
 	if (err)
@@ -472,6 +475,18 @@ static int write_failed(struct pxd_jstream *js, struct pxd_chunkpool *pool, cons
 	return js->error;
 }
 
+/* <synced> moved: the pages far enough behind it go back (pagecache.h). */
+static void trim_cache(struct pxd_jstream *js)
+{
+	int err = pxd_pagecache_trim(&js->trim, js->fd, pxd_journal_pos_off(js->synced));
+
+	if (err)
+		pxd_log_warn("journal",
+			     "%s: giving back the page cache of segment %016x failed (%s); its "
+			     "pages stay cached until memory is short",
+			     js->dir, js->seq, strerror(-err));
+}
+
 static int sync_done(struct pxd_jstream *js, const struct pxd_jop *o, int res, int64_t now_mono_ms)
 {
 	if (res < 0)
@@ -484,6 +499,7 @@ static int sync_done(struct pxd_jstream *js, const struct pxd_jop *o, int res, i
 	__atomic_store_n(&js->synced, o->end, __ATOMIC_RELEASE);
 	js->last_sync_mono_ms = now_mono_ms;
 	js->error = 0;
+	trim_cache(js);
 	return 0;
 }
 
@@ -530,6 +546,7 @@ static int write_done(struct pxd_jstream *js, struct pxd_chunkpool *pool, const 
 		if (durable) {
 			__atomic_store_n(&js->synced, o->end, __ATOMIC_RELEASE);
 			js->last_sync_mono_ms = now_mono_ms;
+			trim_cache(js);
 		}
 		if (!js->unsafe)
 			js->error = 0;

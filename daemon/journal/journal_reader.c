@@ -16,6 +16,7 @@
 
 #include "compiler.h"
 #include "journal_dir.h"
+#include "pagecache.h"
 
 #define READER_BUF_DEFAULT (256u << 10)
 #define STREAM_NUM_MAX 999999u /* far above any thread or shard count; keeps names short */
@@ -40,6 +41,10 @@ struct pxd_journal_reader {
 	size_t cap;
 	uint64_t win_off;
 	size_t win_len;
+	/* The pages read are given back behind the reader (pagecache.h): a
+	 * replay or a catch-up reads each once, and a pixelctl verify of a
+	 * whole journal should not fill memory with it. */
+	struct pxd_pagecache_trim trim;
 };
 
 int pxd_journal_reader_open(const char *stream_dir, size_t buf_bytes,
@@ -116,6 +121,7 @@ static int open_seg(struct pxd_journal_reader *r, uint32_t seq)
 	r->fd = fd;
 	r->seq = seq;
 	r->win_len = 0;
+	r->trim.dropped = 0;
 	return 0;
 }
 
@@ -179,6 +185,10 @@ static ssize_t fill(struct pxd_journal_reader *r, uint64_t off, size_t need, uin
 		want = off >= end ? 0 : (size_t)PXD_MIN((uint64_t)want, end - off);
 	r->win_off = off;
 	r->win_len = 0;
+	/* A hint that fails only for a file that is no regular one: the pages
+	 * then stay cached. A page still dirty there is only written back
+	 * sooner. */
+	(void)pxd_pagecache_trim(&r->trim, r->fd, off);
 	while (got < want) {
 		ssize_t k = pread(r->fd, r->buf + got, want - got, (off_t)(off + got));
 
