@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "compiler.h"
+#include "json_plain.h"
 #include "jsonw.h"
 #include "pii.h"
 
@@ -154,9 +155,11 @@ static bool is_name_char(unsigned char c)
 	       c == '_' || c == ' ' || c == '.' || c == '-';
 }
 
-static bool is_id_char(unsigned char c)
+/* Printable ASCII but '"' and '\\': JSON's plain bytes (json_plain.h, 16 at a
+ * time) less DEL. */
+static bool is_id(struct pxd_sv v)
 {
-	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+	return pxd_json_plain_run(v.p, v.n) == v.n && !memchr(v.p, 0x7f, v.n);
 }
 
 static bool all_chars(struct pxd_sv v, bool (*ok)(unsigned char))
@@ -204,8 +207,8 @@ enum pxd_refusal pxd_event_check(const struct pxd_event *ev, int64_t now_ms, cha
 		return pxd_event_refuse(
 		    detail, dlen, "event: use 1..%d characters of A-Z a-z 0-9 _ . - and space",
 		    PXD_EVENT_NAME_MAX);
-	if (ev->event_id.p && (!ev->event_id.n || ev->event_id.n > PXD_EVENT_ID_MAX ||
-			       !all_chars(ev->event_id, is_id_char)))
+	if (ev->event_id.p &&
+	    (!ev->event_id.n || ev->event_id.n > PXD_EVENT_ID_MAX || !is_id(ev->event_id)))
 		return pxd_event_refuse(
 		    detail, dlen,
 		    "event_id: use 1..%d printable ASCII characters without quotes or "

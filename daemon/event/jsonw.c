@@ -2,8 +2,8 @@
 /*
  * The JSON writer: a byte-class table picks out what needs escaping, UTF-8 is
  * checked per sequence (bad bytes become U+FFFD), doubles get the fewest
- * digits (15..17) that read back exactly. Writes only into the caller's
- * buffer; its caller's thread.
+ * digits (15..17) that read back exactly, short decimals without printf.
+ * Writes only into the caller's buffer; its caller's thread.
  */
 #include "jsonw.h"
 
@@ -278,18 +278,23 @@ void pxd_jsonw_string(struct pxd_jsonw *w, const char *s, size_t n)
 	w->need_comma = true;
 }
 
+/* <u> in decimal, ending at <end>; returns where it starts. */
+static char *put_digits(char *end, uint64_t u)
+{
+	do {
+		*--end = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	return end;
+}
+
 void pxd_jsonw_int(struct pxd_jsonw *w, int64_t v)
 {
 	char tmp[24];
 	char *end = tmp + sizeof(tmp);
-	char *p = end;
 	/* Negating in unsigned arithmetic keeps INT64_MIN defined. */
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char *p = put_digits(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
 
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (v < 0)
 		*--p = '-';
 	separate(w);
@@ -297,22 +302,65 @@ void pxd_jsonw_int(struct pxd_jsonw *w, int64_t v)
 	w->need_comma = true;
 }
 
+/*
+ * The text "%.15g" gives <v> when it is m / 10^k for an integer m below
+ * 10^15 and k <= 6 (a price, a count, a rate): the smallest such k, m with
+ * its point put in. The division is correctly rounded, so m / 10^k == v
+ * says that reading the text back gives <v>; below 10^15 and from 10^-4 up
+ * "%.15g" writes no exponent and strips the trailing zeros, so the bytes
+ * are the same. Returns the length, or 0 for the general path (snprintf).
+ */
+static int short_decimal(double v, char *tmp, size_t cap)
+{
+	static const double pow10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6 };
+	double a = fabs(v);
+	char *end = tmp + cap;
+	char *p;
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (int k = 0; k < (int)ARRAY_SIZE(pow10); k++) {
+		double scaled = a * pow10[k];
+		uint64_t m;
+
+		if (scaled >= 1e15)
+			return 0;
+		m = (uint64_t)(scaled + 0.5);
+		if ((double)m / pow10[k] != a)
+			continue;
+		p = put_digits(end, m);
+		for (int d = (int)(end - p); d <= k; d++)
+			*--p = '0'; /* 0.05: the zeros before the digits */
+		if (k) {
+			memmove(p - 1, p, (size_t)(end - p - k));
+			p--;
+			end[-k - 1] = '.';
+		}
+		if (v < 0)
+			*--p = '-';
+		memmove(tmp, p, (size_t)(end - p));
+		return (int)(end - p);
+	}
+	return 0;
+}
+
 void pxd_jsonw_double(struct pxd_jsonw *w, double v)
 {
 	char tmp[32];
-	int n = 0;
+	int n;
 
 	if (!isfinite(v)) {
 		if (!w->err)
 			w->err = -EINVAL;
 		return;
 	}
+	n = short_decimal(v, tmp, sizeof(tmp));
 	/* 17 significant digits always round-trip; fewer usually do and read
 	 * better (99.99, not 99.989999999999995). */
-	for (int prec = 15; prec <= 17; prec++) {
+	for (int prec = 15; !n && prec <= 17; prec++) {
 		n = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-		if (strtod(tmp, NULL) == v)
-			break;
+		if (prec < 17 && strtod(tmp, NULL) != v)
+			n = 0;
 	}
 	separate(w);
 	put(w, tmp, (size_t)n);

@@ -170,6 +170,41 @@ static void test_percent_decoding(void **state)
 	}
 }
 
+/* The decoder copies 16 bytes at a time up to a '%', '+' or '&': each at
+ * every offset of values around those 16, with a pair after it. */
+static void test_escapes_at_every_offset(void **state)
+{
+	static const struct {
+		const char *raw;
+		char decoded;
+	} marks[] = { { "%41", 'A' }, { "+", ' ' }, { "%2b", '+' }, { "%26", '&' } };
+	struct event_fixture *f = *state;
+	char q[160];
+	char want[96];
+
+	for (size_t m = 0; m < ARRAY_SIZE(marks); m++) {
+		for (int len = 1; len <= 40; len++) {
+			for (int at = 0; at < len; at++) {
+				int n = snprintf(
+				    q, sizeof(q), "url=%.*s%s%.*s&e=Ev&ref=%.*s", at,
+				    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH", marks[m].raw,
+				    len - at - 1, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH",
+				    len, "RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR");
+
+				assert_true(n > 0 && (size_t)n < sizeof(q));
+				snprintf(want, sizeof(want), "%.*s%c%.*s", at,
+					 "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH",
+					 marks[m].decoded, len - at - 1,
+					 "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGH");
+				assert_int_equal(parse(f, q), PXD_REFUSAL_NONE);
+				event_assert_sv(f->ev.url, want);
+				event_assert_sv(f->ev.name, "Ev");
+				assert_int_equal(f->ev.referrer.n, len);
+			}
+		}
+	}
+}
+
 struct bad_case {
 	const char *q;
 	const char *detail;
@@ -318,6 +353,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_repeated_keys_last_wins, event_setup,
 						event_teardown),
 		cmocka_unit_test_setup_teardown(test_percent_decoding, event_setup, event_teardown),
+		cmocka_unit_test_setup_teardown(test_escapes_at_every_offset, event_setup,
+						event_teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, event_setup, event_teardown),
 		cmocka_unit_test_setup_teardown(test_value_and_ts_forms, event_setup,
 						event_teardown),

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,80 @@ static void test_double_shortest_round_trip(void **state)
 	}
 }
 
+/* The general path: the fewest of 15..17 digits that read back. */
+static void printf_shortest(double v, char *out, size_t cap)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, cap, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
+static void expect_as_printf(double v)
+{
+	char buf[64];
+	char want[64];
+	struct pxd_jsonw w;
+
+	printf_shortest(v, want, sizeof(want));
+	pxd_jsonw_init(&w, buf, sizeof(buf));
+	pxd_jsonw_double(&w, v);
+	assert_true(pxd_jsonw_finish(&w) > 0);
+	if (strcmp(buf, want))
+		fail_msg("%.17g: wrote %s, printf's shortest is %s", v, buf, want);
+}
+
+/* Short decimals skip printf (short_decimal() in jsonw.c) and must write the
+ * very bytes it would: prices, their edges and neighbours, and a spread of
+ * values that are no short decimal. */
+static void test_double_short_decimals_as_printf(void **state)
+{
+	static const double edges[] = { 0.0001,
+					0.00015,
+					0.00009999,
+					1e-5,
+					0.05,
+					0.5,
+					1,
+					10,
+					99.99,
+					100,
+					1234.5678,
+					999999999999999.0,
+					1e15,
+					1e15 - 0.5,
+					123456789012.345,
+					0.1 + 0.2,
+					2.675,
+					1.005,
+					9007199254740993.0,
+					-2.5,
+					-0.0,
+					0,
+					5e-324,
+					1e300 };
+	uint64_t x = 0x9e3779b97f4a7c15u;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		expect_as_printf(edges[i]);
+	for (int i = 0; i < 200000; i++) {
+		double m;
+		int k;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		m = (double)(x % 2000000000000ull);
+		k = (int)(x >> 58) % 9; /* up to 8 decimals: past the fast path's 6 */
+		expect_as_printf(m / pow(10, k));
+		expect_as_printf(nextafter(m / pow(10, k), INFINITY));
+		expect_as_printf((double)(x >> 11) / 9007199254740992.0 *
+				 pow(10, (int)(x % 30) - 10));
+	}
+}
+
 static void test_double_refuses_nan_and_inf(void **state)
 {
 	char buf[64];
@@ -237,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_key_is_escaped),
 		cmocka_unit_test(test_int64_extremes),
 		cmocka_unit_test(test_double_shortest_round_trip),
+		cmocka_unit_test(test_double_short_decimals_as_printf),
 		cmocka_unit_test(test_double_refuses_nan_and_inf),
 		cmocka_unit_test(test_overflow_at_every_capacity),
 	};
