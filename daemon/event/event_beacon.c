@@ -85,7 +85,9 @@ struct dec {
 	void *arg;
 	char *detail;
 	size_t dlen;
-	char at[32]; /* "batch[3]." inside a batch, "" for a single event */
+	/* Inside a batch: the element being read, which a refusal names
+	 * ("batch[3]."), formatted only then. SIZE_MAX for a single event. */
+	size_t batch_at;
 	bool failed; /* an event was refused: <r> and <detail> hold why */
 	enum pxd_refusal r;
 	enum shape shape;
@@ -710,7 +712,7 @@ static void fail(struct dec *d, const char *fmt, ...)
 		return;
 	d->failed = true;
 	d->r = PXD_REFUSAL_BAD_EVENT;
-	n = snprintf(d->detail, d->dlen, "%s", d->at);
+	n = d->batch_at == SIZE_MAX ? 0 : snprintf(d->detail, d->dlen, "batch[%zu].", d->batch_at);
 	if (n >= 0 && (size_t)n < d->dlen) {
 		va_start(ap, fmt);
 		vsnprintf(d->detail + n, d->dlen - (size_t)n, fmt, ap);
@@ -1179,9 +1181,9 @@ static void event_end(struct dec *d)
 		return;
 	d->failed = true;
 	d->r = r;
-	if (d->at[0] && d->detail[0] && strncmp(d->detail, "batch[", 6)) {
+	if (d->batch_at != SIZE_MAX && d->detail[0] && strncmp(d->detail, "batch[", 6)) {
 		snprintf(inner, sizeof(inner), "%s", d->detail);
-		snprintf(d->detail, d->dlen, "%s%s", d->at, inner);
+		snprintf(d->detail, d->dlen, "batch[%zu].%s", d->batch_at, inner);
 	}
 }
 
@@ -1193,13 +1195,13 @@ static bool batch_elem(struct dec *d, size_t i, unsigned depth, void *ctx)
 	if (i >= PXD_EVENT_JSON_MAX_BATCH || d->failed || d->shape)
 		return skip(d, depth);
 	if (!at(d, '{')) {
-		snprintf(d->at, sizeof(d->at), "batch[%zu]", i);
-		fail(d, ": must be an object");
+		d->batch_at = SIZE_MAX; /* the message names it, without the '.' */
+		fail(d, "batch[%zu]: must be an object", i);
 		return skip(d, depth);
 	}
 	if (depth > MAX_DEPTH)
 		return false;
-	snprintf(d->at, sizeof(d->at), "batch[%zu].", i);
+	d->batch_at = i;
 	event_begin(d);
 	ok = object(d, depth, event_member, NULL);
 	if (ok)
@@ -1278,6 +1280,7 @@ enum pxd_refusal pxd_event_beacon_decode(const char *body, size_t len, int64_t n
 		.arg = arg,
 		.detail = detail,
 		.dlen = dlen,
+		.batch_at = SIZE_MAX,
 		.keys = keys,
 	};
 

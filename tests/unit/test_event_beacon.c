@@ -147,6 +147,13 @@ static void test_precedence_over_earlier_events(void **state)
 		  "user.email: must be a string" },
 		{ "[{\"event\":\"A\"}]", PXD_REFUSAL_BAD_EVENT,
 		  "body: must be a JSON object: one event, or {\"batch\":[...]}" },
+		/* A refusal inside a batch names the element. */
+		{ "{\"batch\":[{\"event\":\"A\"},{\"event\":\"B\"},7]}", PXD_REFUSAL_BAD_EVENT,
+		  "batch[2]: must be an object" },
+		{ "{\"batch\":[{\"event\":\"A\"},{\"event\":\"B\",\"user\":{\"email\":1}}]}",
+		  PXD_REFUSAL_BAD_EVENT, "batch[1].user.email: must be a string" },
+		{ "{\"batch\":[{\"event\":\"A\"},{\"event\":\"B\",\"props\":{\"value\":-1}}]}",
+		  PXD_REFUSAL_BAD_EVENT, "batch[1].props.value: must be a non-negative number" },
 	};
 	struct event_fixture *f = *state;
 
