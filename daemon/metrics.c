@@ -169,6 +169,12 @@ static const struct scalar ingest_scalars[] = {
 	{ "pixeld_journal_errors_total", "counter",
 	  "Journal writes or syncs that failed (disk full, I/O error); they are retried.",
 	  offsetof(struct pxd_metrics_ingest, journal_errors) },
+	{ "pixeld_journal_writes_total", "counter", "Journal writes of records completed.",
+	  offsetof(struct pxd_metrics_ingest, journal_writes) },
+	{ "pixeld_journal_writes_inline_total", "counter",
+	  "Of them, written by the ingest thread itself (ack=fast on a healthy disk) rather than "
+	  "by io_uring's workers.",
+	  offsetof(struct pxd_metrics_ingest, journal_writes_inline) },
 	{ "pixeld_segment_hashed_traits_dropped_total", "counter",
 	  "Segment *_sha256 traits left out because they were not 64 lowercase hex digits "
 	  "(the event was accepted without them).",

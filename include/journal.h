@@ -90,6 +90,15 @@ struct pxd_jstream {
 	int64_t last_sync_mono_ms;
 	int error; /* last write/sync error, 0 when healthy */
 	int64_t retry_at_mono_ms;
+	/*
+	 * ack=fast writes on the ingest thread itself while the disk is
+	 * healthy (journal.c, "Inline writes"): <inline_res> is such a write's
+	 * result, to be completed like a CQE while <inline_done> is set;
+	 * none is made before <inline_off_until_ms> after a slow one.
+	 */
+	bool inline_done;
+	int inline_res;
+	int64_t inline_off_until_ms;
 
 	/* published (atomics) */
 	uint64_t written;	/* position up to which the segment files hold the data */
@@ -169,8 +178,10 @@ void pxd_journal_rewind(struct pxd_jstream *js, const struct pxd_jmark *m);
  * with <durable> for bytes written without RWF_DSYNC) and a write of
  * everything appended since the last one, with RWF_DSYNC when <durable>,
  * ahead of which <durable> pre-writes the segment with zeros, up to
- * <segment_bytes>. <idx> goes in the user_data. Returns
- * 0, or -errno when a new segment cannot be opened.
+ * <segment_bytes>. <idx> goes in the user_data. A write made inline
+ * (ack=fast on a healthy disk, journal.c) has completed on return, with
+ * <inline_done> set: the caller completes it with <inline_res> as it would
+ * its CQE. Returns 0, or -errno when a new segment cannot be opened.
  */
 int pxd_journal_pump(struct pxd_jstream *js, struct io_uring *ring, struct pxd_chunkpool *pool,
 		     unsigned idx, int64_t now_mono_ms, bool durable, uint32_t commit_interval_ms,

@@ -86,8 +86,10 @@ struct pxd_metrics_ingest {
 	uint64_t recv_nobufs;
 	uint64_t ring_full;	/* events journaled but not handed off: the shard reads them back */
 	uint64_t journal_bytes; /* gauge: this thread's journal on disk or waiting for it */
-	uint64_t journal_segments; /* gauge */
-	uint64_t journal_errors;   /* failed writes or syncs (retried) */
+	uint64_t journal_segments;	/* gauge */
+	uint64_t journal_errors;	/* failed writes or syncs (retried) */
+	uint64_t journal_writes;	/* data writes completed */
+	uint64_t journal_writes_inline; /* of them, made on the ingest thread (journal.c) */
 	uint64_t journal_commits;
 	uint64_t journal_commit_ms[PXD_COMMIT_BUCKETS + 1]; /* histogram; last = +Inf */
 	uint64_t journal_commit_ms_sum;

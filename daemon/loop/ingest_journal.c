@@ -38,6 +38,8 @@ void pxd_ingest_journal_on_cqe(struct pxd_ingest *ing, unsigned idx, enum pxd_op
 	unsigned b = 0;
 	int err = pxd_journal_complete(js, &ing->conns.pool, op, res, ing->mono_ms, &ms);
 
+	if (ms >= 0 && op == PXD_OP_JWRITE)
+		pxd_stat_add(&ing->m->journal_writes, 1);
 	if (ms >= 0) {
 		while (b < PXD_COMMIT_BUCKETS && (double)ms > pxd_commit_bucket_ms[b])
 			b++;
@@ -158,10 +160,20 @@ void pxd_ingest_journal_pump(struct pxd_ingest *ing)
 {
 	const struct pxd_conf *conf = ing->d->conf;
 
-	for (unsigned s = 0; s < ing->nstreams; s++)
-		pxd_journal_pump(&ing->streams[s], &ing->ring, &ing->conns.pool, s, ing->mono_ms,
+	for (unsigned s = 0; s < ing->nstreams; s++) {
+		struct pxd_jstream *js = &ing->streams[s];
+
+		pxd_journal_pump(js, &ing->ring, &ing->conns.pool, s, ing->mono_ms,
 				 conf->ack == PXD_ACK_DURABLE, conf->commit_interval_ms,
 				 conf->segment_bytes);
+		/* A write made inline completes as its CQE would, so the answers
+		 * it covers go out in this pass (release() runs next). */
+		if (js->inline_done) {
+			js->inline_done = false;
+			pxd_stat_add(&ing->m->journal_writes_inline, 1);
+			pxd_ingest_journal_on_cqe(ing, s, PXD_OP_JWRITE, js->inline_res);
+		}
+	}
 }
 
 /* True when every appended byte is written and synced. */

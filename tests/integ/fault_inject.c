@@ -10,6 +10,7 @@
  *              same thread's next write() fails with ENOSPC (a disk that
  *              fills mid-batch); each waits 100 ms first, which widens the
  *              window in which another writer can append
+ *   slow       a pwrite() takes 10 ms longer (a disk that stalls writes)
  * Any thread; the control file is re-read on each call that touches a
  * matching file, so a test switches faults on and off by rewriting it.
  */
@@ -110,4 +111,31 @@ ssize_t write(int fd, const void *buf, size_t n)
 	done = real(fd, buf, n / 2);
 	nanosleep(&pause, NULL);
 	return done;
+}
+
+/* pwrite(): the real one, 10 ms late while "slow" is on. */
+static ssize_t slow_pwrite(const char *name, ssize_t (**real)(int, const void *, size_t, off_t),
+			   int fd, const void *buf, size_t n, off_t off)
+{
+	struct timespec pause = { 0, 10 * 1000000 };
+
+	if (!*real)
+		*real = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, name);
+	if (fd_matches(fd) && fault_on("slow"))
+		nanosleep(&pause, NULL);
+	return (*real)(fd, buf, n, off);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	static ssize_t (*real)(int, const void *, size_t, off_t);
+
+	return slow_pwrite("pwrite", &real, fd, buf, n, off);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	static ssize_t (*real)(int, const void *, size_t, off_t);
+
+	return slow_pwrite("pwrite64", &real, fd, buf, n, off);
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A sink's disk misbehaving under the real pixeld: fdatasync failing with EIO
 on the JSONL sink and on the dead letters (also across a SIGHUP reopen), and
-a disk that fills mid-batch with two dispatchers writing one JSONL file. The
-faults come from tests/integ/fault_inject.c, an LD_PRELOAD library built
+a disk that fills mid-batch with two dispatchers writing one JSONL file, and
+the journal's own writes stalling. The faults come from tests/integ/fault_inject.c, an LD_PRELOAD library built
 here. Each test checks that no watermark passes an event that is not durable
 (so no journal segment holding it is deleted) and that every event reaches
 the sink once the fault clears. Prints "N passed, N failed" last."""
@@ -198,6 +198,41 @@ def test_disk_full_with_two_dispatchers_keeps_whole_lines():
         ids = sink_ids(px)  # json.loads of every line: a cut line fails here
         assert len(ids) == len(set(ids)), "%d events written twice" % (len(ids) - len(set(ids)))
 
+
+def journal_writes(px):
+    m = px.metrics()
+    return m.get("pixeld_journal_writes_total", 0), m.get("pixeld_journal_writes_inline_total", 0)
+
+
+def test_slow_journal_writes_leave_the_ingest_thread():
+    """ack=fast writes the journal on the ingest thread while the disk is
+    fast; a write that takes 10 ms longer sends the writes to io_uring's workers
+    (which the injector does not slow) for 5 s, and no event is lost."""
+    with faulty("/journal/") as (px, fault):
+        first = send_many(px, "fast", 300)
+        writes0, inline0 = journal_writes(px)
+        assert inline0 > 0 and inline0 >= writes0 * 0.9, (writes0, inline0)
+        fault.set("slow")
+        stalled = send_many(px, "slow", 50)
+        wait_for(lambda: "writes go through io_uring's workers for 5 s" in px.read_log(), 10,
+                 what="the slow write logged")
+        writes1, inline1 = journal_writes(px)
+        t0 = time.monotonic()
+        during = send_many(px, "workers", 100)
+        writes2, inline2 = journal_writes(px)
+        took = time.monotonic() - t0
+        assert took < 4.5, "100 beacons took %.1f s: too slow to fall inside the 5 s" % took
+        assert inline2 == inline1 and writes2 > writes1, (writes1, inline1, writes2, inline2)
+        fault.set("")
+        want = set(first + stalled + during)
+        wait_for(lambda: want <= set(sink_ids(px)), 30, what="every event in the sink")
+        rounds = iter(range(1000))
+
+        def inline_again():
+            send_many(px, "back%d" % next(rounds), 20)
+            return journal_writes(px)[1] > inline2
+        wait_for(inline_again, 15, interval=0.5,
+                 what="writes back on the ingest thread after the 5 s")
 
 if __name__ == "__main__":
     build_injector()
