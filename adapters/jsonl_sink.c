@@ -240,12 +240,11 @@ static int jsonl_write(struct pxd_dest *dest, const struct pxd_batch *b, struct 
 static int jsonl_sync(struct pxd_dest *dest)
 {
 	struct jsonl *j = dest->priv;
-
-	if (j->fd < 0)
-		return 0;
 	off_t end;
 	int rc;
 
+	if (j->fd < 0)
+		return 0;
 	/* EINVAL: a FIFO or a device, which keeps nothing to sync. */
 	if (fdatasync(j->fd))
 		return errno != EINVAL ? -errno : 0;
