@@ -416,7 +416,7 @@ static int finish_roll(struct pxd_jstream *js, struct pxd_chunkpool *pool)
 	int err = cut_zeros(js, pxd_journal_pos_off(js->seg_end));
 
 	if (!err && js->trim.dropped != UINT64_MAX)
-		pxd_pagecache_drop(js->fd); /* a hint: a failure costs memory, never data */
+		(void)pxd_pagecache_drop(js->fd); /* a hint: a failure costs memory, never data */
 	if (!err)
 		err = open_segment(js, js->seq + 1);
 	if (err)
