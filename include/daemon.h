@@ -85,5 +85,7 @@ int64_t pxd_now_ms(void);
 
 /* Returns monotonic milliseconds (vDSO, no syscall). */
 int64_t pxd_mono_ms(void);
+/* The same clock in microseconds, for timing one call. */
+int64_t pxd_mono_us(void);
 
 #endif

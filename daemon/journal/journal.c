@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "journal_format.h"
 #include "log.h"
 #include "uring.h"
@@ -302,14 +302,6 @@ static struct io_uring_sqe *op_start(struct pxd_jstream *js, struct pxd_jop *o,
 #define INLINE_WRITE_SLOW_MS 5
 #define INLINE_BACKOFF_MS 5000
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static bool inline_ok(const struct pxd_jstream *js, enum pxd_jop_kind kind, int64_t now_mono_ms)
 {
 	return kind == PXD_JOP_WRITE && !js->unsafe && !js->error &&
@@ -321,9 +313,9 @@ static bool inline_ok(const struct pxd_jstream *js, enum pxd_jop_kind kind, int6
 /* The write in <o>, made now; its result waits in <inline_res>. */
 static void write_inline(struct pxd_jstream *js, const struct pxd_jop *o, int64_t now_mono_ms)
 {
-	int64_t t0 = mono_us();
+	int64_t t0 = pxd_mono_us();
 	ssize_t n = pwrite(js->fd, o->buf.p, o->buf.len, (off_t)pxd_journal_pos_off(o->start));
-	int64_t took_us = mono_us() - t0;
+	int64_t took_us = pxd_mono_us() - t0;
 
 	js->inline_res = n < 0 ? -errno : (int)n;
 	js->inline_done = true;

@@ -199,7 +199,7 @@ static void expect_as_printf(double v)
 		fail_msg("%.17g: wrote %s, printf's shortest is %s", v, buf, want);
 }
 
-/* Short decimals skip printf (short_decimal() in jsonw.c) and must write the
+/* Short decimals are written without printf (short_decimal() in jsonw.c) and must write the
  * very bytes it would: prices, their edges and neighbours, and a spread of
  * values that are no short decimal. */
 static void test_double_short_decimals_as_printf(void **state)
